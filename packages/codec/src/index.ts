@@ -1,0 +1,3 @@
+export * from './constants.js';
+export type * from './types.js';
+export { ErrorCode, MqttProtocolError, isMqttProtocolError } from './errors.js';
