@@ -1,0 +1,115 @@
+import type { ProtocolVersion } from './constants.js';
+import { PacketType } from './constants.js';
+import { decodeBody, frameHeaderLength, frameLength, MAX_PACKET_SIZE, toBuffer } from './decode.js';
+import type { MqttProtocolError } from './errors.js';
+import { Reader } from './reader.js';
+import type { Packet, Role } from './types.js';
+
+export interface DecoderOptions {
+  /** Version of the connection. A server-role decoder learns it from the CONNECT. Default 4. */
+  protocolVersion?: ProtocolVersion;
+  role?: Role;
+  /** Largest whole packet accepted (fixed header included); checked before the body is buffered. */
+  maxPacketSize?: number;
+}
+
+/**
+ * Incremental decoder: feed it chunks split anywhere. Whole packets inside a chunk are decoded in
+ * place (their payloads are views into the chunk); only an incomplete packet at the end of a
+ * chunk is kept, copied once into a buffer of its final size as soon as its length is known.
+ * After a protocol error it stays failed and rethrows that error on every push.
+ */
+export class Decoder {
+  protocolVersion: ProtocolVersion;
+  readonly role: Role;
+  maxPacketSize: number;
+
+  private readonly reader = new Reader();
+  /** The incomplete packet: its bytes so far, and its total size (0 while the header is partial). */
+  private pending: Buffer = Buffer.allocUnsafe(5);
+  private pendingLength = 0;
+  private pendingTotal = 0;
+  private failed: MqttProtocolError | null = null;
+
+  constructor(options: DecoderOptions = {}) {
+    this.protocolVersion = options.protocolVersion ?? 4;
+    this.role = options.role ?? 'any';
+    this.maxPacketSize = options.maxPacketSize ?? MAX_PACKET_SIZE;
+  }
+
+  /** Bytes held back from earlier chunks: the start of a packet not yet complete. */
+  get bufferedBytes(): number {
+    return this.pendingLength;
+  }
+
+  /** Decodes every whole packet now available, calling `onPacket` for each in order. Throws
+   * MqttProtocolError on bad bytes. `onPacket` must not throw. */
+  push(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
+    if (this.failed) throw this.failed;
+    try {
+      this.run(toBuffer(chunk), onPacket);
+    } catch (e) {
+      this.failed = e as MqttProtocolError;
+      this.pendingLength = 0;
+      throw e;
+    }
+  }
+
+  private run(chunk: Buffer, onPacket: (packet: Packet) => void): void {
+    let pos = 0;
+    const end = chunk.length;
+    // First finish the packet left over from earlier chunks.
+    while (this.pendingLength > 0 && pos < end) {
+      if (this.pendingTotal === 0) {
+        // Header still partial: take one byte at a time (at most 5 in all).
+        this.pending[this.pendingLength++] = chunk[pos++]!;
+        const total = frameLength(this.pending, 0, this.pendingLength, this.maxPacketSize);
+        if (total < 0) continue;
+        const whole = Buffer.allocUnsafe(total);
+        this.pending.copy(whole, 0, 0, this.pendingLength);
+        this.pending = whole;
+        this.pendingTotal = total;
+      } else {
+        const n = Math.min(this.pendingTotal - this.pendingLength, end - pos);
+        chunk.copy(this.pending, this.pendingLength, pos, pos + n);
+        this.pendingLength += n;
+        pos += n;
+      }
+      if (this.pendingLength === this.pendingTotal) {
+        const whole = this.pending;
+        const total = this.pendingTotal;
+        this.pending = Buffer.allocUnsafe(5);
+        this.pendingLength = 0;
+        this.pendingTotal = 0;
+        frameLength(whole, 0, total, this.maxPacketSize);
+        this.emit(whole, 0, frameHeaderLength, total, onPacket);
+      }
+    }
+    // Then every whole packet in the chunk, in place.
+    while (pos < end) {
+      const total = frameLength(chunk, pos, end, this.maxPacketSize);
+      if (total < 0) {
+        // Keep the partial header (fewer than 5 bytes).
+        chunk.copy(this.pending, 0, pos, end);
+        this.pendingLength = end - pos;
+        this.pendingTotal = 0;
+        return;
+      }
+      if (pos + total > end) {
+        this.pending = Buffer.allocUnsafe(total);
+        chunk.copy(this.pending, 0, pos, end);
+        this.pendingLength = end - pos;
+        this.pendingTotal = total;
+        return;
+      }
+      this.emit(chunk, pos, pos + frameHeaderLength, pos + total, onPacket);
+      pos += total;
+    }
+  }
+
+  private emit(buf: Buffer, start: number, bodyStart: number, end: number, onPacket: (packet: Packet) => void): void {
+    const packet = decodeBody(this.reader.reset(buf, bodyStart, end), buf[start]!, this.protocolVersion, this.role);
+    if (packet.type === PacketType.Connect && this.role !== 'client') this.protocolVersion = packet.protocolVersion;
+    onPacket(packet);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * MQTT 5 properties, driven by the table in constants.ts: each property's wire type, the packets
+ * it may appear in, and whether it may repeat. Decoding validates all three, plus the value rules
+ * the spec gives per property; encoding writes properties in the key order of the object.
+ */
+import { PacketType, PROPERTY_BY_ID, PROPERTY_BY_NAME, PropertyType, ReasonCode, WILL_PROPERTIES } from './constants.js';
+import { ErrorCode, malformed, MqttProtocolError, protocolError } from './errors.js';
+import type { Reader } from './reader.js';
+import type { Properties, Role } from './types.js';
+import {
+  binaryLength,
+  invalid,
+  utf8Length,
+  varintLength,
+  writeBinary,
+  writeU16,
+  writeU32,
+  writeUtf8,
+  writeVarint,
+} from './writer.js';
+
+/** Byte properties that may only be 0 or 1 (spec 3.1.2.11, 3.2.2.3). */
+const BOOLEAN_BYTE = new Set([0x01, 0x17, 0x19, 0x24, 0x25, 0x28, 0x29, 0x2a]);
+
+const where = (packetType: number): string =>
+  packetType === WILL_PROPERTIES ? 'will properties' : `packet type ${packetType}`;
+
+/**
+ * Reads a property length and the properties after it. `packetType` is where they sit
+ * (WILL_PROPERTIES for a will). The reader's bound is narrowed to the property block while
+ * reading, so a value cannot run into the packet's payload.
+ */
+export function readProperties(r: Reader, packetType: number, role: Role): Properties {
+  const len = r.varint('property length');
+  const props: Properties = {};
+  if (len === 0) return props;
+  const outerEnd = r.end;
+  const end = r.pos + len;
+  if (end > outerEnd) throw r.truncated('properties');
+  r.end = end;
+  // Property ids are all below 64: two 32-bit masks record which were seen.
+  let seenLo = 0;
+  let seenHi = 0;
+  while (r.pos < end) {
+    const id = r.varint('property identifier');
+    const desc = id < 256 ? PROPERTY_BY_ID[id] : undefined;
+    if (desc === undefined) {
+      throw malformed(ErrorCode.UnknownProperty, `Unknown property identifier 0x${id.toString(16)}`);
+    }
+    if (!desc.allowedIn.has(packetType)) {
+      throw protocolError(ErrorCode.PropertyNotAllowed, `Property ${desc.name} is not allowed in ${where(packetType)}`);
+    }
+    const repeatable = desc.repeatable && (id !== 0x0b || packetType === PacketType.Publish);
+    if (!repeatable) {
+      const bit = 1 << (id & 31);
+      if (id < 32) {
+        if (seenLo & bit) throw duplicate(desc.name);
+        seenLo |= bit;
+      } else {
+        if (seenHi & bit) throw duplicate(desc.name);
+        seenHi |= bit;
+      }
+    }
+    switch (desc.type) {
+      case PropertyType.Byte: {
+        const v = r.u8(desc.name);
+        if (v > 1 && BOOLEAN_BYTE.has(id)) throw badValue(desc.name, v);
+        (props as Record<string, unknown>)[desc.name] = v;
+        break;
+      }
+      case PropertyType.TwoByteInteger: {
+        const v = r.u16(desc.name);
+        if (v === 0) {
+          // Receive Maximum 0 [MQTT-3.1.2-... "It is a Protocol Error"], Topic Alias 0 [MQTT-3.3.2-8].
+          if (id === 0x21) throw badValue(desc.name, v);
+          if (id === 0x23) {
+            throw new MqttProtocolError(ErrorCode.InvalidPropertyValue, 'Topic Alias 0 is not permitted', ReasonCode.TopicAliasInvalid, 'MQTT-3.3.2-8');
+          }
+        }
+        (props as Record<string, unknown>)[desc.name] = v;
+        break;
+      }
+      case PropertyType.FourByteInteger: {
+        const v = r.u32(desc.name);
+        if (v === 0 && id === 0x27) throw badValue(desc.name, v); // Maximum Packet Size 0
+        (props as Record<string, unknown>)[desc.name] = v;
+        break;
+      }
+      case PropertyType.VariableByteInteger: {
+        // The only one is Subscription Identifier: 1..268,435,455 (spec 3.8.2.1.2).
+        const v = r.varint(desc.name);
+        if (v === 0) throw badValue(desc.name, v);
+        if (role === 'server' && packetType === PacketType.Publish) {
+          throw protocolError(ErrorCode.PropertyNotAllowed, 'A PUBLISH from a client must not carry a Subscription Identifier', 'MQTT-3.3.4-6');
+        }
+        (props.subscriptionIdentifiers ??= []).push(v);
+        break;
+      }
+      case PropertyType.Utf8String:
+        (props as Record<string, unknown>)[desc.name] = r.utf8(desc.name);
+        break;
+      case PropertyType.BinaryData:
+        (props as Record<string, unknown>)[desc.name] = r.binary(desc.name);
+        break;
+      case PropertyType.Utf8StringPair: {
+        const name = r.utf8('user property name');
+        const value = r.utf8('user property value');
+        (props.userProperties ??= []).push([name, value]);
+        break;
+      }
+    }
+  }
+  r.end = outerEnd;
+  return props;
+}
+
+function duplicate(name: string): MqttProtocolError {
+  return protocolError(ErrorCode.DuplicateProperty, `Property ${name} included more than once`, 'MQTT-2.2.2-2');
+}
+
+function badValue(name: string, v: number): MqttProtocolError {
+  return protocolError(ErrorCode.InvalidPropertyValue, `Invalid value ${v} for property ${name}`);
+}
+
+/** Byte length of the property block's content (without its own length varint). */
+export function propertiesLength(props: Properties | undefined): number {
+  if (props === undefined) return 0;
+  let n = 0;
+  for (const key in props) {
+    const value = (props as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    const desc = PROPERTY_BY_NAME[key];
+    if (desc === undefined) throw invalid(`Unknown property ${key}`);
+    switch (desc.type) {
+      case PropertyType.Byte:
+        n += 2;
+        break;
+      case PropertyType.TwoByteInteger:
+        n += 3;
+        break;
+      case PropertyType.FourByteInteger:
+        n += 5;
+        break;
+      case PropertyType.VariableByteInteger:
+        for (const id of value as number[]) n += 1 + varintLength(id);
+        break;
+      case PropertyType.Utf8String:
+        n += 3 + utf8Length(value as string);
+        break;
+      case PropertyType.BinaryData:
+        n += 3 + binaryLength(value as Uint8Array);
+        break;
+      case PropertyType.Utf8StringPair:
+        for (const [k, v] of value as Array<[string, string]>) n += 5 + utf8Length(k) + utf8Length(v);
+        break;
+    }
+  }
+  return n;
+}
+
+/** Writes the property length `len` (from propertiesLength) and the properties. */
+export function writeProperties(buf: Buffer, pos: number, props: Properties | undefined, len: number): number {
+  pos = writeVarint(buf, pos, len);
+  if (props === undefined || len === 0) return pos;
+  for (const key in props) {
+    const value = (props as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    const desc = PROPERTY_BY_NAME[key]!;
+    const id = desc.id;
+    switch (desc.type) {
+      case PropertyType.Byte:
+        buf[pos++] = id;
+        buf[pos++] = value as number;
+        break;
+      case PropertyType.TwoByteInteger:
+        buf[pos++] = id;
+        pos = writeU16(buf, pos, value as number);
+        break;
+      case PropertyType.FourByteInteger:
+        buf[pos++] = id;
+        pos = writeU32(buf, pos, value as number);
+        break;
+      case PropertyType.VariableByteInteger:
+        for (const v of value as number[]) {
+          buf[pos++] = id;
+          pos = writeVarint(buf, pos, v);
+        }
+        break;
+      case PropertyType.Utf8String: {
+        buf[pos++] = id;
+        const s = value as string;
+        pos = writeUtf8(buf, pos, s, Buffer.byteLength(s, 'utf8'));
+        break;
+      }
+      case PropertyType.BinaryData:
+        buf[pos++] = id;
+        pos = writeBinary(buf, pos, value as Uint8Array);
+        break;
+      case PropertyType.Utf8StringPair:
+        for (const [k, v] of value as Array<[string, string]>) {
+          buf[pos++] = id;
+          pos = writeUtf8(buf, pos, k, Buffer.byteLength(k, 'utf8'));
+          pos = writeUtf8(buf, pos, v, Buffer.byteLength(v, 'utf8'));
+        }
+        break;
+    }
+  }
+  return pos;
+}
+
+/** Length of a property block on the wire: its length varint plus its content. */
+export function propertyBlockLength(contentLength: number): number {
+  return varintLength(contentLength) + contentLength;
+}
