@@ -1,0 +1,450 @@
+/**
+ * The broker: listeners, sessions, the subscription tree and the retained store, and the
+ * routing of every message from publisher to subscribers. Connections (protocol/) call in here;
+ * everything that outlives one connection lives here.
+ *
+ * Life of a PUBLISH: Connection decodes it (payload is a view, no copy) -> handlePublish builds
+ * one StoredMessage -> Broker.publish stores it if retained and matches the tree (cached per
+ * topic) -> Broker.deliver per receiver: QoS 0 goes straight out (one shared Buffer per protocol
+ * version), QoS 1/2 take a packet id and an in-flight slot or wait in the session's queue.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { PacketType, type QoS } from '@skeeter/codec';
+import { Logger } from './log.js';
+import type { StoredMessage } from './message.js';
+import { Connection } from './protocol/connection.js';
+import type { CloseReason } from './protocol/close-reason.js';
+import { RetainedStore } from './router/retained-store.js';
+import { SubscriptionTree, type Subscription } from './router/subscription-tree.js';
+import { NEVER_EXPIRES, Session, type OutgoingMessage } from './session/session.js';
+import type { BrokerSettings, ListenerSettings } from './settings.js';
+import { SysTree } from './sys/sys-tree.js';
+import { VERSION_STRING } from './version.js';
+
+export interface BrokerStats {
+  bytesReceived: number;
+  bytesSent: number;
+  messagesReceived: number;
+  messagesSent: number;
+  publishReceived: number;
+  publishSent: number;
+  publishDropped: number;
+  publishBytesReceived: number;
+  publishBytesSent: number;
+  /** Accepted sockets and CONNECT packets since the last $SYS update (load averages). */
+  sockets: number;
+  connections: number;
+  expiredClients: number;
+}
+
+export interface BoundListener {
+  listener: ListenerSettings;
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+}
+
+export class Broker extends EventEmitter {
+  settings: BrokerSettings;
+  readonly log: Logger;
+  readonly tree = new SubscriptionTree();
+  readonly retained = new RetainedStore();
+  readonly sessions = new Map<string, Session>();
+  readonly connections = new Set<Connection>();
+  readonly stats: BrokerStats = {
+    bytesReceived: 0,
+    bytesSent: 0,
+    messagesReceived: 0,
+    messagesSent: 0,
+    publishReceived: 0,
+    publishSent: 0,
+    publishDropped: 0,
+    publishBytesReceived: 0,
+    publishBytesSent: 0,
+    sockets: 0,
+    connections: 0,
+    expiredClients: 0,
+  };
+  readonly bound: BoundListener[] = [];
+  private readonly servers: Server[] = [];
+  private readonly listenerConnections = new Map<ListenerSettings, number>();
+  private sys: SysTree | undefined;
+  /** Increments per publish; sessions remember it to deliver one copy to 3.x clients. */
+  private publishSeq = 0;
+  readonly startedAt = Date.now();
+
+  constructor(settings: BrokerSettings, log?: Logger) {
+    super();
+    this.settings = settings;
+    this.log = log ?? new Logger(settings.log);
+  }
+
+  /** Opens every listener; rejects with the listen error of the first that fails. */
+  async start(): Promise<void> {
+    for (const listener of this.settings.listeners) {
+      const hosts: Array<{ host: string; family: 'IPv4' | 'IPv6' }> = [];
+      if (listener.host !== undefined) {
+        hosts.push({ host: listener.host, family: listener.host.includes(':') ? 'IPv6' : 'IPv4' });
+      } else {
+        if (listener.socketDomain !== 'ipv6') hosts.push({ host: '0.0.0.0', family: 'IPv4' });
+        if (listener.socketDomain !== 'ipv4') hosts.push({ host: '::', family: 'IPv6' });
+      }
+      for (const { host, family } of hosts) {
+        this.log.notice(`Opening ${family === 'IPv4' ? 'ipv4' : 'ipv6'} listen socket on port ${listener.port}.`);
+        const server = createServer({ noDelay: this.settings.setTcpNodelay }, (socket) => this.accept(socket, listener));
+        try {
+          await new Promise<void>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen({ host, port: listener.port, ipv6Only: family === 'IPv6' }, () => {
+              server.off('error', reject);
+              resolve();
+            });
+          });
+        } catch (e) {
+          const err = e as NodeJS.ErrnoException;
+          // A machine without IPv6 still serves IPv4, as Mosquitto does.
+          if (family === 'IPv6' && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT')) continue;
+          this.log.error(`Error: ${err.code === 'EADDRINUSE' ? 'Address already in use' : err.message}`);
+          await this.stop(false);
+          throw e;
+        }
+        const addr = server.address() as AddressInfo;
+        this.bound.push({ listener, address: addr.address, port: addr.port, family });
+        this.servers.push(server);
+      }
+    }
+    if (this.settings.sysInterval > 0) {
+      this.sys = new SysTree(this);
+      this.sys.start();
+    }
+  }
+
+  /** Closes listeners and connections; publishes the wills of connected clients when `wills`. */
+  async stop(wills = true): Promise<void> {
+    this.sys?.stop();
+    const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    this.servers.length = 0;
+    for (const conn of [...this.connections]) {
+      if (!wills) conn.willSuppressed = true;
+      conn.close({ kind: 'shutdown' });
+    }
+    for (const s of this.sessions.values()) s.clearTimers();
+    await Promise.all(closing);
+  }
+
+  private accept(socket: Socket, listener: ListenerSettings): void {
+    this.stats.sockets++;
+    const count = this.listenerConnections.get(listener) ?? 0;
+    const address = socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+    if (listener.maxConnections >= 0 && count >= listener.maxConnections) {
+      this.log.notice(`Client connection from ${address} denied: max_connections exceeded.`);
+      socket.destroy();
+      return;
+    }
+    if (this.settings.setTcpNodelay) socket.setNoDelay(true);
+    this.listenerConnections.set(listener, count + 1);
+    socket.once('close', () => this.listenerConnections.set(listener, (this.listenerConnections.get(listener) ?? 1) - 1));
+    if (this.settings.log.connectionMessages) {
+      this.log.notice(`New connection from ${address}:${socket.remotePort ?? 0} on port ${socket.localPort ?? listener.port}.`);
+    }
+    this.connections.add(new Connection(this, socket, listener));
+  }
+
+  /**
+   * Binds a connection to its session (reference 9.1 step 10): takes over a live session,
+   * discards it for clean session/clean start, or resumes it. `present` is CONNACK's flag.
+   */
+  attachSession(conn: Connection, clientId: string, clean: boolean, expiry: number): { session: Session; present: boolean } {
+    let session = this.sessions.get(clientId);
+    if (session?.connection) {
+      const old = session.connection;
+      this.log.error(`Client ${clientId} already connected, closing old connection.`);
+      old.session = undefined;
+      session.connection = undefined;
+      old.close({ kind: 'takeover', reasonCode: 0x8e });
+      // The old connection's will goes out when the session ends with it (clean take-over).
+      if (clean && session.will) this.publishWill(session);
+    }
+    if (session && clean) {
+      this.removeSession(session);
+      session = undefined;
+    }
+    const present = session !== undefined;
+    if (!session) {
+      session = new Session(clientId);
+      this.sessions.set(clientId, session);
+    } else {
+      // Reconnecting cancels a delayed will and the expiry countdown [MQTT-3.1.3-9].
+      session.clearTimers();
+    }
+    session.connection = conn;
+    conn.session = session;
+    session.expiryInterval = expiry;
+    if (expiry === NEVER_EXPIRES && this.settings.persistentClientExpiration !== undefined) {
+      session.expiryInterval = this.settings.persistentClientExpiration;
+    }
+    return { session, present };
+  }
+
+  /** Sends what a resumed session owes its client: in-flight messages again, then the queue. */
+  resumeSession(session: Session): void {
+    const conn = session.connection;
+    if (!conn) return;
+    const now = Date.now();
+    for (const out of session.inflight.values()) {
+      if (out.state === 'pubrel') {
+        conn.debug(`Sending PUBREL to ${session.clientId} (m${out.packetId})`);
+        conn.sendPacket({ type: PacketType.Pubrel, packetId: out.packetId, reasonCode: 0, properties: {} });
+      } else {
+        // Re-sent unacknowledged PUBLISH packets carry DUP [MQTT-4.4.0-1].
+        this.writePublish(conn, session, out.message, out.qos, out.retain, true, out.packetId, out.subscriptionIdentifiers, now);
+      }
+    }
+    this.flushQueue(session);
+  }
+
+  subscribe(session: Session, sub: Subscription, treeFilter: string): boolean {
+    const previous = session.subscriptions.get(sub.filter);
+    session.subscriptions.set(sub.filter, sub);
+    const isNew = this.tree.add(sub, treeFilter);
+    return previous === undefined && isNew;
+  }
+
+  unsubscribe(session: Session, filter: string): boolean {
+    const sub = session.subscriptions.get(filter);
+    if (!sub) return false;
+    session.subscriptions.delete(filter);
+    const treeFilter = sub.group !== undefined ? filter.slice(8 + sub.group.length) : filter;
+    return this.tree.remove(session, treeFilter, sub.group);
+  }
+
+  /**
+   * Stores (if retained) and routes one message; returns how many deliveries it matched.
+   * 3.x clients get one copy however many of their subscriptions match (at the highest granted
+   * QoS); v5 clients one per matching subscription, each with its identifier (reference 9.3).
+   */
+  publish(message: StoredMessage): number {
+    if (message.retain) this.retained.set(message.topic, message);
+    const { subs, groups } = this.tree.match(message.topic);
+    if (subs.length === 0 && groups.length === 0) return 0;
+    const seq = ++this.publishSeq;
+    const upgrade = this.settings.upgradeOutgoingQos;
+    const dedupe = !this.settings.allowDuplicateMessages;
+    let count = 0;
+    // First pass: the highest QoS per deduplicated (3.x) session.
+    if (dedupe) {
+      for (const sub of subs) {
+        const s = sub.session;
+        if (s.protocolVersion === 5 || (sub.noLocal && message.origin === s.clientId)) continue;
+        const qos = upgrade ? sub.qos : Math.min(message.qos, sub.qos);
+        if (s.publishSeq !== seq) {
+          s.publishSeq = seq;
+          s.publishQos = qos as QoS;
+          s.publishDone = false;
+        } else if (qos > s.publishQos) {
+          s.publishQos = qos as QoS;
+        }
+      }
+    }
+    for (const sub of subs) {
+      const s = sub.session;
+      if (sub.noLocal && message.origin === s.clientId) continue;
+      if (dedupe && s.protocolVersion !== 5) {
+        if (s.publishDone) continue;
+        s.publishDone = true;
+        this.deliver(s, message, s.publishQos, false, undefined);
+      } else {
+        const qos = (upgrade ? sub.qos : Math.min(message.qos, sub.qos)) as QoS;
+        this.deliver(s, message, qos, sub.retainAsPublished && message.retain, sub.identifiers);
+      }
+      count++;
+    }
+    for (const group of groups) {
+      const sub = group.next((m) => !(m.noLocal && message.origin === m.session.clientId));
+      if (!sub) continue;
+      const qos = (upgrade ? sub.qos : Math.min(message.qos, sub.qos)) as QoS;
+      this.deliver(sub.session, message, qos, sub.retainAsPublished && message.retain, sub.identifiers);
+      count++;
+    }
+    return count;
+  }
+
+  /** Hands one message to one session: out now if it can, else into the queue. */
+  deliver(session: Session, message: StoredMessage, qos: QoS, retain: boolean, subIds: number[] | undefined): void {
+    const conn = session.connection;
+    const online = conn !== undefined && conn.state === 'connected';
+    if (qos === 0) {
+      if (online) this.writePublish(conn, session, message, 0, retain, false, 0, subIds, Date.now());
+      else if (this.settings.queueQos0Messages && session.persistent) this.enqueue(session, message, 0, retain, subIds);
+      return;
+    }
+    if (online && session.queue.length === 0 && this.hasRoom(session, message)) {
+      const packetId = session.allocatePacketId();
+      if (packetId !== 0) {
+        const out: OutgoingMessage = { message, qos, retain, subscriptionIdentifiers: subIds, packetId, state: 'publish' };
+        session.inflight.set(packetId, out);
+        session.inflightBytes += message.payload.length;
+        this.writePublish(conn, session, message, qos, retain, false, packetId, subIds, Date.now());
+        return;
+      }
+    }
+    this.enqueue(session, message, qos, retain, subIds);
+  }
+
+  private hasRoom(session: Session, message: StoredMessage): boolean {
+    if (session.sendQuota > 0 && session.inflight.size >= session.sendQuota) return false;
+    const maxBytes = this.settings.maxInflightBytes;
+    return maxBytes === 0 || session.inflightBytes + message.payload.length <= maxBytes;
+  }
+
+  private enqueue(session: Session, message: StoredMessage, qos: QoS, retain: boolean, subIds: number[] | undefined): void {
+    const { maxQueuedMessages, maxQueuedBytes } = this.settings;
+    if (
+      (maxQueuedMessages > 0 && session.queue.length >= maxQueuedMessages) ||
+      (maxQueuedBytes > 0 && session.queuedBytes + message.payload.length > maxQueuedBytes)
+    ) {
+      this.stats.publishDropped++;
+      if (!session.dropNoticeLogged) {
+        session.dropNoticeLogged = true;
+        this.log.notice(`Outgoing messages are being dropped for client ${session.clientId}.`);
+      }
+      return;
+    }
+    session.queue.push({ message, qos, retain, subscriptionIdentifiers: subIds, packetId: 0, state: 'queued' });
+    session.queuedBytes += message.payload.length;
+  }
+
+  /** Moves queued messages into flight while the client's quota allows. */
+  flushQueue(session: Session): void {
+    const conn = session.connection;
+    if (!conn || conn.state !== 'connected') return;
+    const now = Date.now();
+    let sent = 0;
+    while (sent < session.queue.length) {
+      const out = session.queue[sent]!;
+      if (out.qos > 0 && !this.hasRoom(session, out.message)) break;
+      sent++;
+      session.queuedBytes -= out.message.payload.length;
+      if (out.message.isExpired(now)) continue;
+      if (out.qos === 0) {
+        this.writePublish(conn, session, out.message, 0, out.retain, false, 0, out.subscriptionIdentifiers, now);
+        continue;
+      }
+      out.packetId = session.allocatePacketId();
+      out.state = 'publish';
+      session.inflight.set(out.packetId, out);
+      session.inflightBytes += out.message.payload.length;
+      this.writePublish(conn, session, out.message, out.qos, out.retain, false, out.packetId, out.subscriptionIdentifiers, now);
+    }
+    if (sent > 0) {
+      session.queue.splice(0, sent);
+      session.dropNoticeLogged = false;
+    }
+  }
+
+  /** Ends a QoS 1/2 delivery (PUBACK or PUBCOMP) and lets the queue move. */
+  completeDelivery(session: Session, packetId: number): void {
+    const out = session.inflight.get(packetId);
+    if (!out) return;
+    session.inflight.delete(packetId);
+    session.inflightBytes -= out.message.payload.length;
+    if (session.queue.length > 0) this.flushQueue(session);
+  }
+
+  private writePublish(
+    conn: Connection,
+    session: Session,
+    message: StoredMessage,
+    qos: QoS,
+    retain: boolean,
+    dup: boolean,
+    packetId: number,
+    subIds: number[] | undefined,
+    now: number,
+  ): void {
+    if (message.isExpired(now)) {
+      // An expired message is not delivered [MQTT-3.3.2-5]; free its slot.
+      if (packetId !== 0) this.completeDelivery(session, packetId);
+      return;
+    }
+    const buf = message.encode(conn.protocolVersion, qos, retain, dup, packetId, subIds, now, conn.listener.mountPoint);
+    if (session.maxPacketSize > 0 && buf.length > session.maxPacketSize) {
+      // Never send more than the client's Maximum Packet Size [MQTT-3.1.2-24]; the message is dropped.
+      this.log.debug(`Dropping too large outgoing PUBLISH for ${session.clientId} (${buf.length} bytes)`);
+      if (packetId !== 0) this.completeDelivery(session, packetId);
+      return;
+    }
+    if (this.log.enabled('debug')) {
+      const topic = conn.listener.mountPoint && message.topic.startsWith(conn.listener.mountPoint)
+        ? message.topic.slice(conn.listener.mountPoint.length)
+        : message.topic;
+      this.log.debug(
+        `Sending PUBLISH to ${session.clientId} (d${dup ? 1 : 0}, q${qos}, r${retain ? 1 : 0}, m${packetId}, '${topic}', ... (${message.payload.length} bytes))`,
+      );
+    }
+    this.stats.publishSent++;
+    this.stats.publishBytesSent += message.payload.length;
+    conn.send(buf);
+  }
+
+  /** Called by a Connection once it has closed. */
+  connectionClosed(conn: Connection, reason: CloseReason, wasConnected: boolean): void {
+    this.connections.delete(conn);
+    const session = conn.session;
+    if (!wasConnected || !session || session.connection !== conn) return;
+    session.connection = undefined;
+    if (session.will && !conn.willSuppressed) {
+      const delay = session.will.delay;
+      if (delay > 0 && session.persistent && reason.kind !== 'shutdown') {
+        // Will Delay Interval: wait, unless the session ends first [MQTT-3.1.3-9].
+        const wait = Math.min(delay, session.expiryInterval) * 1000;
+        session.willTimer = setTimeout(() => this.publishWill(session), wait);
+        session.willTimer.unref?.();
+      } else {
+        this.publishWill(session);
+      }
+    } else {
+      session.will = undefined;
+    }
+    if (!session.persistent) {
+      this.removeSession(session);
+    } else if (session.expiryInterval !== NEVER_EXPIRES && reason.kind !== 'shutdown') {
+      session.expiryTimer = setTimeout(() => this.expireSession(session), session.expiryInterval * 1000);
+      session.expiryTimer.unref?.();
+    }
+  }
+
+  private publishWill(session: Session): void {
+    const will = session.will;
+    session.will = undefined;
+    if (session.willTimer) clearTimeout(session.willTimer);
+    session.willTimer = undefined;
+    if (will) this.publish(will.message);
+  }
+
+  private expireSession(session: Session): void {
+    if (session.connection || this.sessions.get(session.clientId) !== session) return;
+    this.log.notice(`Expiring client ${session.clientId} due to timeout.`);
+    this.stats.expiredClients++;
+    if (session.will) this.publishWill(session);
+    this.removeSession(session);
+  }
+
+  private removeSession(session: Session): void {
+    session.clearTimers();
+    for (const [filter, sub] of session.subscriptions) {
+      const treeFilter = sub.group !== undefined ? filter.slice(8 + sub.group.length) : filter;
+      this.tree.remove(session, treeFilter, sub.group);
+    }
+    session.subscriptions.clear();
+    session.inflight.clear();
+    session.queue.length = 0;
+    session.incomingQos2.clear();
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+  }
+
+  get versionString(): string {
+    return VERSION_STRING;
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * One client connection: the socket, its decoder, write coalescing and backpressure, the
+ * keepalive deadline, and dispatch of each decoded packet to its handler. Protocol decisions live
+ * in the handle-*.ts modules; this file only moves bytes and tracks the connection's state.
+ */
+import type { Socket } from 'node:net';
+import {
+  Decoder,
+  encodePacket,
+  isMqttProtocolError,
+  PacketType,
+  type Packet,
+  type ProtocolVersion,
+} from '@skeeter/codec';
+import type { Broker } from '../broker.js';
+import type { ListenerSettings } from '../settings.js';
+import type { Session } from '../session/session.js';
+import { closeLogLine, closeReasonForDecodeError, type CloseReason } from './close-reason.js';
+import { handleConnect } from './handle-connect.js';
+import { handlePublish } from './handle-publish.js';
+import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handle-pub-ack.js';
+import { handleSubscribe } from './handle-subscribe.js';
+import { handleUnsubscribe } from './handle-unsubscribe.js';
+import { handleDisconnect } from './handle-disconnect.js';
+
+/** A client that sends no CONNECT within this time is dropped, so idle sockets cannot pile up. */
+const CONNECT_TIMEOUT_MS = 20_000;
+
+export class Connection {
+  readonly broker: Broker;
+  readonly socket: Socket;
+  readonly listener: ListenerSettings;
+  readonly decoder: Decoder;
+  readonly address: string;
+  readonly remotePort: number;
+  state: 'new' | 'connected' | 'closed' = 'new';
+  session: Session | undefined;
+  /** As logs name the client: its id once known. */
+  clientId = '<unknown>';
+  protocolVersion: ProtocolVersion = 4;
+  username: string | undefined;
+  clean = true;
+  keepalive = 0;
+  lastReceived = Date.now();
+  /** Client-to-broker topic aliases (MQTT 5). */
+  topicAliases: Map<number, string> | undefined;
+  /** Set when the will must not be published (normal DISCONNECT). */
+  willSuppressed = false;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  /** Whether writes of this tick are being gathered (uncorked on the next tick). */
+  corked = false;
+  private paused = false;
+
+  constructor(broker: Broker, socket: Socket, listener: ListenerSettings) {
+    this.broker = broker;
+    this.socket = socket;
+    this.listener = listener;
+    this.address = socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+    this.remotePort = socket.remotePort ?? 0;
+    this.decoder = new Decoder({
+      role: 'server',
+      maxPacketSize: broker.settings.maxPacketSize > 0 ? broker.settings.maxPacketSize : undefined,
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {
+      // Resets and the like: the 'close' event that follows ends the connection.
+    });
+    socket.on('close', () => this.close({ kind: 'socket' }));
+    socket.on('drain', () => {
+      if (this.paused) {
+        this.paused = false;
+        socket.resume();
+      }
+    });
+    this.armKeepalive(CONNECT_TIMEOUT_MS);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.lastReceived = Date.now();
+    this.broker.stats.bytesReceived += chunk.length;
+    try {
+      this.decoder.push(chunk, this.onPacket);
+    } catch (e) {
+      if (!isMqttProtocolError(e)) throw e;
+      if (this.isClosed()) return;
+      this.broker.log.debug(`Client ${this.clientId} sent a bad packet: ${e.message}`);
+      this.close(closeReasonForDecodeError(e));
+    }
+  }
+
+  private readonly onPacket = (packet: Packet): void => {
+    if (this.state === 'closed') return;
+    this.broker.stats.messagesReceived++;
+    if (this.state === 'new') {
+      // The first packet must be CONNECT [MQTT-3.1.0-1].
+      if (packet.type !== PacketType.Connect) {
+        this.close({ kind: 'protocol' });
+        return;
+      }
+      handleConnect(this, packet);
+      return;
+    }
+    switch (packet.type) {
+      case PacketType.Publish:
+        handlePublish(this, packet);
+        break;
+      case PacketType.Puback:
+        handlePuback(this, packet);
+        break;
+      case PacketType.Pubrec:
+        handlePubrec(this, packet);
+        break;
+      case PacketType.Pubrel:
+        handlePubrel(this, packet);
+        break;
+      case PacketType.Pubcomp:
+        handlePubcomp(this, packet);
+        break;
+      case PacketType.Subscribe:
+        handleSubscribe(this, packet);
+        break;
+      case PacketType.Unsubscribe:
+        handleUnsubscribe(this, packet);
+        break;
+      case PacketType.Pingreq:
+        this.debug(`Received PINGREQ from ${this.clientId}`);
+        this.debug(`Sending PINGRESP to ${this.clientId}`);
+        this.send(PINGRESP);
+        break;
+      case PacketType.Disconnect:
+        handleDisconnect(this, packet);
+        break;
+      case PacketType.Connect:
+        // A second CONNECT is a Protocol Error [MQTT-3.1.0-2].
+        this.broker.log.info(`Bad client ${this.clientId} sending multiple CONNECT messages.`);
+        this.close({ kind: 'protocol', reasonCode: 0x82 });
+        break;
+      case PacketType.Auth:
+        // Extended authentication arrives with the auth issue; until then an AUTH is unexpected.
+        this.debug(`Received AUTH from ${this.clientId} (rc${packet.reasonCode}, ${packet.properties?.authenticationMethod ?? ''})`);
+        this.close({ kind: 'protocol', reasonCode: 0x82 });
+        break;
+      default:
+        this.close({ kind: 'protocol', reasonCode: 0x82 });
+    }
+  };
+
+  /** A method, not a field read, so TypeScript does not narrow it away after calls. */
+  isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  debug(line: string): void {
+    if (this.broker.log.enabled('debug')) this.broker.log.debug(line);
+  }
+
+  /** Queues bytes for the socket; writes made in one tick leave as one writev. */
+  send(buf: Buffer): void {
+    if (this.state === 'closed') return;
+    const socket = this.socket;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(uncork, this);
+    }
+    this.broker.stats.bytesSent += buf.length;
+    this.broker.stats.messagesSent++;
+    if (!socket.write(buf) && !this.paused) {
+      // Output is backed up: stop reading from this client until it drains.
+      this.paused = true;
+      socket.pause();
+    }
+  }
+
+  sendPacket(packet: Packet): void {
+    this.send(encodePacket(packet, this.protocolVersion));
+  }
+
+  /** Called once CONNECT is accepted: the keepalive deadline is 1.5 times the interval [MQTT-3.1.2-24]. */
+  startKeepalive(seconds: number): void {
+    this.keepalive = seconds;
+    if (seconds > 0) this.armKeepalive(seconds * 1500);
+    else this.clearKeepalive();
+  }
+
+  private armKeepalive(ms: number): void {
+    this.clearKeepalive();
+    this.keepaliveTimer = setTimeout(() => this.checkKeepalive(ms), ms);
+    this.keepaliveTimer.unref?.();
+  }
+
+  /** Re-armed lazily: traffic only updates `lastReceived`, the timer checks it when it fires. */
+  private checkKeepalive(ms: number): void {
+    if (this.state === 'closed') return;
+    const idle = Date.now() - this.lastReceived;
+    if (this.state === 'new') {
+      if (idle >= ms) this.close({ kind: 'keepalive' });
+      else this.armKeepalive(ms - idle);
+      return;
+    }
+    if (idle >= ms) {
+      this.close({ kind: 'keepalive', reasonCode: 0x8d });
+      return;
+    }
+    this.keepaliveTimer = setTimeout(() => this.checkKeepalive(ms), ms - idle);
+    this.keepaliveTimer.unref?.();
+  }
+
+  private clearKeepalive(): void {
+    if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+  }
+
+  /**
+   * Ends the connection once: logs Mosquitto's line for the reason, sends an MQTT 5 DISCONNECT
+   * when the reason has a code and the client is connected on v5, then lets the broker settle
+   * the session and the will.
+   */
+  close(reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    this.clearKeepalive();
+    const log = this.broker.log;
+    if (reason.kind === 'keepalive' || this.broker.settings.log.connectionMessages) {
+      const line = closeLogLine(reason.kind, this.clientId);
+      if (line) log.notice(line);
+    }
+    const socket = this.socket;
+    if (wasConnected && this.protocolVersion === 5 && reason.reasonCode !== undefined && !socket.destroyed) {
+      log.debug(`Sending DISCONNECT to ${this.clientId} (rc${reason.reasonCode})`);
+      const bytes = encodePacket({ type: PacketType.Disconnect, reasonCode: reason.reasonCode, properties: {} }, 5);
+      if (this.corked) {
+        this.corked = false;
+        socket.uncork();
+      }
+      socket.end(bytes);
+      setTimeout(() => socket.destroy(), 1000).unref();
+    } else {
+      if (this.corked) {
+        this.corked = false;
+        socket.uncork();
+      }
+      if (reason.kind === 'socket') socket.destroy();
+      else {
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      }
+    }
+    this.broker.connectionClosed(this, reason, wasConnected);
+  }
+
+  /** Sends bytes and then closes without a DISCONNECT (e.g. a refusing CONNACK). */
+  sendAndClose(buf: Buffer, reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    this.send(buf);
+    this.close({ kind: reason.kind });
+  }
+}
+
+function uncork(conn: Connection): void {
+  conn.corked = false;
+  if (!conn.socket.destroyed) conn.socket.uncork();
+}
+
+const PINGRESP = Buffer.from([0xd0, 0x00]);

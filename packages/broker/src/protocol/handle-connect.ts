@@ -1,0 +1,174 @@
+/**
+ * CONNECT, in Mosquitto's order (reference 9.1): protocol checks (done by the decoder), will
+ * checks, client id, credentials, session take-over, keepalive, then CONNACK and the session's
+ * pending messages.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  encodePacket,
+  PacketType,
+  ReasonCode,
+  type ConnackPacket,
+  type ConnectPacket,
+  type Properties,
+} from '@skeeter/codec';
+import { StoredMessage } from '../message.js';
+import { NEVER_EXPIRES } from '../session/session.js';
+import type { Connection } from './connection.js';
+
+/** 3.x CONNACK return codes. */
+const RC_IDENTIFIER_REJECTED = 2;
+const RC_NOT_AUTHORIZED = 5;
+
+export function handleConnect(conn: Connection, packet: ConnectPacket): void {
+  const broker = conn.broker;
+  const settings = broker.settings;
+  const listener = conn.listener;
+  const v = packet.protocolVersion;
+  conn.protocolVersion = v;
+  conn.decoder.protocolVersion = v;
+  conn.clean = packet.clean;
+  broker.stats.connections++;
+
+  const refuse = (v3Code: number, v5Code: number): void => {
+    const connack: ConnackPacket =
+      v === 5
+        ? { type: PacketType.Connack, sessionPresent: false, reasonCode: v5Code, properties: {} }
+        : { type: PacketType.Connack, sessionPresent: false, reasonCode: v3Code };
+    conn.debug(`Sending CONNACK to ${conn.clientId} (0, ${connack.reasonCode})`);
+    conn.sendAndClose(encodePacket(connack, v), { kind: 'not-authorised' });
+  };
+
+  // Will checks (reference 9.1 steps 3 and 7).
+  const will = packet.will;
+  if (will) {
+    if (will.retain && !settings.retainAvailable && v === 5) return refuse(0, ReasonCode.RetainNotSupported);
+    if (will.qos > listener.maxQos && v === 5) return refuse(0, ReasonCode.QoSNotSupported);
+    if (will.topic.startsWith('$CONTROL/')) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+    if (settings.messageSizeLimit > 0 && will.payload.length > settings.messageSizeLimit) {
+      return refuse(RC_NOT_AUTHORIZED, ReasonCode.PacketTooLarge);
+    }
+  }
+
+  // Client identifier (step 5).
+  let clientId = packet.clientId;
+  let assigned = false;
+  if (clientId.length === 0) {
+    if (v === 3) return refuse(RC_IDENTIFIER_REJECTED, ReasonCode.ClientIdentifierNotValid);
+    if ((v === 4 && !packet.clean) || !listener.allowZeroLengthClientId) {
+      return refuse(RC_IDENTIFIER_REJECTED, ReasonCode.UnspecifiedError);
+    }
+    clientId = listener.autoIdPrefix + generateId();
+    assigned = true;
+  }
+  if (settings.clientIdPrefixes !== undefined && !clientId.startsWith(settings.clientIdPrefixes)) {
+    return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+  }
+
+  // Credentials (step 8): password files and plugins plug in here with the auth issue.
+  conn.username = packet.username;
+  if (listener.useUsernameAsClientId) {
+    if (packet.username === undefined) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+    clientId = packet.username;
+  }
+  if (packet.username === undefined && !listener.allowAnonymous) {
+    conn.clientId = clientId;
+    return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+  }
+  conn.clientId = clientId;
+
+  // Keepalive against max_keepalive (9.4): v5 gets the limit imposed, 3.x is refused.
+  let keepalive = packet.keepalive;
+  let serverKeepAlive: number | undefined;
+  if (settings.maxKeepalive > 0 && (keepalive === 0 || keepalive > settings.maxKeepalive)) {
+    if (v !== 5) return refuse(RC_IDENTIFIER_REJECTED, 0);
+    keepalive = settings.maxKeepalive;
+    serverKeepAlive = keepalive;
+  }
+
+  const props = packet.properties ?? {};
+  const expiry = v === 5 ? (props.sessionExpiryInterval ?? 0) : packet.clean ? 0 : NEVER_EXPIRES;
+  const session = broker.attachSession(conn, clientId, packet.clean, expiry);
+  const sessionPresent = session.present;
+  const s = session.session;
+  s.protocolVersion = v;
+  s.username = packet.username;
+  s.sendQuota = v === 5 ? (props.receiveMaximum ?? 65_535) : settings.maxInflightMessages;
+  s.maxPacketSize = v === 5 ? (props.maximumPacketSize ?? 0) : 0;
+
+  if (will) {
+    const wp = will.properties;
+    let willProps: Properties | undefined;
+    let expiresAt = 0;
+    let delay = 0;
+    if (wp) {
+      const { willDelayInterval, messageExpiryInterval, ...rest } = wp;
+      delay = willDelayInterval ?? 0;
+      if (messageExpiryInterval !== undefined) expiresAt = Date.now() + messageExpiryInterval * 1000;
+      willProps = Object.keys(rest).length > 0 ? rest : undefined;
+    }
+    const topic = listener.mountPoint ? listener.mountPoint + will.topic : will.topic;
+    s.will = {
+      message: new StoredMessage(topic, will.payload, will.qos, will.retain, willProps, expiresAt, clientId, packet.username),
+      delay,
+    };
+  } else {
+    s.will = undefined;
+  }
+
+  conn.state = 'connected';
+  conn.startKeepalive(keepalive);
+  const log = broker.log;
+  if (settings.log.connectionMessages) {
+    const user = packet.username !== undefined ? `, u'${packet.username}'` : '';
+    const p = v === 3 ? 1 : v === 4 ? 2 : 5; // Mosquitto's internal protocol ids (reference 9.2)
+    log.notice(
+      `New client connected from ${conn.address}:${conn.remotePort} as ${clientId} (p${p}, c${packet.clean ? 1 : 0}, k${packet.keepalive}${user}).`,
+    );
+  }
+  if (log.enabled('debug')) {
+    if (will) {
+      log.debug(`Will message specified (${will.payload.length} bytes) (r${will.retain ? 1 : 0}, q${will.qos}).`);
+      log.debug(`\t${will.topic}`);
+    } else {
+      log.debug('No will message specified.');
+    }
+  }
+
+  let connack: ConnackPacket;
+  if (v === 5) {
+    // Property order follows Mosquitto's CONNACK (reference 9.1 step 12).
+    const cp: Properties = {};
+    if (listener.maxTopicAlias > 0) cp.topicAliasMaximum = listener.maxTopicAlias;
+    if (assigned) cp.assignedClientIdentifier = clientId;
+    if (serverKeepAlive !== undefined) cp.serverKeepAlive = serverKeepAlive;
+    if (!settings.retainAvailable) cp.retainAvailable = 0;
+    if (settings.maxPacketSize > 0) cp.maximumPacketSize = settings.maxPacketSize;
+    if (settings.maxInflightMessages > 0) cp.receiveMaximum = settings.maxInflightMessages;
+    if (listener.maxQos < 2) cp.maximumQoS = listener.maxQos;
+    connack = { type: PacketType.Connack, sessionPresent, reasonCode: 0, properties: cp };
+  } else {
+    connack = { type: PacketType.Connack, sessionPresent, reasonCode: 0 };
+  }
+  conn.debug(`Sending CONNACK to ${clientId} (${sessionPresent ? 1 : 0}, 0)`);
+  conn.sendPacket(connack);
+  broker.resumeSession(s);
+}
+
+/** 36 upper-case hex characters in Mosquitto's 8-4-4-4-12 layout, from 16 random bytes. */
+function generateId(): string {
+  const b = randomBytes(16);
+  const hex = (i: number): string => {
+    const x = b[i]!;
+    // Mosquitto prints the low nibble before the high one (reference 9.1 step 5).
+    return HEX[x & 0x0f]! + HEX[x >> 4]!;
+  };
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += '-';
+    out += hex(i);
+  }
+  return out;
+}
+
+const HEX = '0123456789ABCDEF';

@@ -1,0 +1,103 @@
+/**
+ * Incoming PUBLISH (spec 3.3, reference 9.3): topic aliases, limits, $SYS protection, retained
+ * messages, then routing. QoS 2 messages are held until PUBREL, as Mosquitto does, so a
+ * retransmitted PUBLISH is never delivered twice [MQTT-4.3.3-9].
+ */
+import { PacketType, ReasonCode, type Properties, type PublishPacket } from '@skeeter/codec';
+import { StoredMessage } from '../message.js';
+import type { Connection } from './connection.js';
+
+export function handlePublish(conn: Connection, packet: PublishPacket): void {
+  const broker = conn.broker;
+  const settings = broker.settings;
+  const session = conn.session!;
+  const v = conn.protocolVersion;
+  let topic = packet.topic;
+  let properties: Properties | undefined;
+  let expiresAt = 0;
+
+  if (v === 5) {
+    const { topicAlias, messageExpiryInterval, subscriptionIdentifiers: _ignored, ...rest } = packet.properties!;
+    if (topicAlias !== undefined) {
+      // Alias 0 is rejected by the decoder; above the maximum we announced is 0x94 [MQTT-3.3.2-9].
+      if (topicAlias > conn.listener.maxTopicAlias) {
+        conn.close({ kind: 'not-allowed', reasonCode: ReasonCode.TopicAliasInvalid });
+        return;
+      }
+      conn.topicAliases ??= new Map();
+      if (topic.length > 0) conn.topicAliases.set(topicAlias, topic);
+      else {
+        const known = conn.topicAliases.get(topicAlias);
+        if (known === undefined) {
+          conn.close({ kind: 'protocol', reasonCode: ReasonCode.ProtocolError });
+          return;
+        }
+        topic = known;
+      }
+    }
+    if (messageExpiryInterval !== undefined) expiresAt = Date.now() + messageExpiryInterval * 1000;
+    properties = Object.keys(rest).length > 0 ? rest : undefined;
+  }
+
+  if (conn.broker.log.enabled('debug')) {
+    conn.debug(
+      `Received PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`,
+    );
+  }
+  broker.stats.publishReceived++;
+  broker.stats.publishBytesReceived += packet.payload.length;
+
+  if (packet.qos > conn.listener.maxQos) {
+    broker.log.info(`Too high QoS in PUBLISH from ${conn.clientId}, disconnecting.`);
+    conn.close({ kind: 'not-allowed', reasonCode: ReasonCode.QoSNotSupported });
+    return;
+  }
+  if (packet.retain && !settings.retainAvailable) {
+    conn.close({ kind: 'not-allowed', reasonCode: ReasonCode.RetainNotSupported });
+    return;
+  }
+  if (conn.listener.mountPoint) topic = conn.listener.mountPoint + topic;
+
+  // Acknowledge-only outcomes: the message is dropped but QoS 1/2 flows still complete.
+  let dropReason = 0;
+  if (settings.messageSizeLimit > 0 && packet.payload.length > settings.messageSizeLimit) {
+    conn.debug(`Dropped too large PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
+    dropReason = ReasonCode.PacketTooLarge;
+  } else if (topic.startsWith('$SYS') && (topic.length === 4 || topic.charCodeAt(4) === 0x2f)) {
+    // Clients may not write to $SYS (reference 3.2); bridges' state topics come with bridges.
+    conn.debug(`Denied PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
+    dropReason = ReasonCode.NotAuthorized;
+  }
+
+  const message =
+    dropReason === 0
+      ? new StoredMessage(topic, packet.payload, packet.qos, packet.retain, properties, expiresAt, conn.clientId, conn.username)
+      : null;
+
+  switch (packet.qos) {
+    case 0:
+      if (message) broker.publish(message);
+      return;
+    case 1: {
+      const matched = message ? broker.publish(message) : 0;
+      // v5 tells the publisher when nobody was subscribed (0x10), as Mosquitto 2.0.20 does.
+      const rc = v === 5 ? (dropReason || (matched === 0 ? ReasonCode.NoMatchingSubscribers : 0)) : 0;
+      conn.debug(`Sending PUBACK to ${conn.clientId} (m${packet.packetId}, rc${rc})`);
+      conn.sendPacket({ type: PacketType.Puback, packetId: packet.packetId, reasonCode: rc, properties: {} });
+      return;
+    }
+    case 2: {
+      let rc = dropReason;
+      if (!session.incomingQos2.has(packet.packetId)) {
+        if (settings.maxInflightMessages > 0 && session.incomingQos2.size >= settings.maxInflightMessages && v === 5) {
+          rc = ReasonCode.QuotaExceeded;
+        } else {
+          session.incomingQos2.set(packet.packetId, message);
+        }
+      }
+      conn.debug(`Sending PUBREC to ${conn.clientId} (m${packet.packetId}, rc${v === 5 ? rc : 0})`);
+      conn.sendPacket({ type: PacketType.Pubrec, packetId: packet.packetId, reasonCode: v === 5 ? rc : 0, properties: {} });
+      return;
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/** UNSUBSCRIBE (spec 3.10): v5 reports per filter whether a subscription existed. */
+import { PacketType, parseSharedSubscription, ReasonCode, type UnsubscribePacket } from '@skeeter/codec';
+import type { Connection } from './connection.js';
+
+export function handleUnsubscribe(conn: Connection, packet: UnsubscribePacket): void {
+  const broker = conn.broker;
+  const session = conn.session!;
+  const mount = conn.listener.mountPoint ?? '';
+  conn.debug(`Received UNSUBSCRIBE from ${conn.clientId}`);
+  const reasonCodes: number[] = [];
+  for (const topic of packet.topics) {
+    conn.debug(`\t${topic}`);
+    const shared = parseSharedSubscription(topic);
+    const filter = shared ? `$share/${shared.group}/${mount}${shared.filter}` : mount + topic;
+    const existed = broker.unsubscribe(session, filter);
+    if (broker.log.enabled('unsubscribe')) broker.log.write('unsubscribe', `${conn.clientId} ${topic}`);
+    reasonCodes.push(existed ? 0 : ReasonCode.NoSubscriptionExisted);
+  }
+  conn.debug(`Sending UNSUBACK to ${conn.clientId}`);
+  conn.sendPacket(
+    conn.protocolVersion === 5
+      ? { type: PacketType.Unsuback, packetId: packet.packetId, reasonCodes, properties: {} }
+      : { type: PacketType.Unsuback, packetId: packet.packetId, reasonCodes: [] },
+  );
+}

@@ -1,0 +1,125 @@
+/**
+ * Resolved runtime settings: what the broker runs with after the config file (or the embedding
+ * program) has been applied over Mosquitto's defaults. The config parser produces a
+ * `BrokerConfig`; `config/to-settings.ts` turns it into these.
+ */
+
+export interface ListenerSettings {
+  port: number;
+  /** undefined = all addresses (IPv4 and IPv6). */
+  host?: string | undefined;
+  /** ipv4 / ipv6 only, or both when undefined. */
+  socketDomain?: 'ipv4' | 'ipv6' | undefined;
+  maxConnections: number;
+  maxQos: 0 | 1 | 2;
+  maxTopicAlias: number;
+  mountPoint?: string | undefined;
+  useUsernameAsClientId: boolean;
+  /** Security options: per listener when per_listener_settings is true, else copies of the global ones. */
+  allowAnonymous: boolean;
+  allowZeroLengthClientId: boolean;
+  autoIdPrefix: string;
+}
+
+export type LogType =
+  | 'debug'
+  | 'error'
+  | 'warning'
+  | 'notice'
+  | 'information'
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'websockets'
+  | 'internal';
+
+export type LogDest =
+  | { kind: 'stderr' }
+  | { kind: 'stdout' }
+  | { kind: 'file'; path: string }
+  | { kind: 'syslog' }
+  | { kind: 'topic' }
+  | { kind: 'none' };
+
+export interface LogSettings {
+  types: ReadonlySet<LogType>;
+  dests: LogDest[];
+  timestamp: boolean;
+  /** strftime format; undefined = unix seconds. */
+  timestampFormat?: string | undefined;
+  connectionMessages: boolean;
+}
+
+export interface BrokerSettings {
+  listeners: ListenerSettings[];
+  /** Local-only mode: no listener/port/bind_address configured (Mosquitto 2.0 rules). */
+  localOnly: boolean;
+  log: LogSettings;
+  maxInflightMessages: number;
+  maxInflightBytes: number;
+  maxQueuedMessages: number;
+  maxQueuedBytes: number;
+  queueQos0Messages: boolean;
+  /** 0 = no limit. */
+  maxKeepalive: number;
+  /** 0 = no limit. */
+  maxPacketSize: number;
+  /** 0 = no limit. */
+  messageSizeLimit: number;
+  retainAvailable: boolean;
+  upgradeOutgoingQos: boolean;
+  allowDuplicateMessages: boolean;
+  setTcpNodelay: boolean;
+  sysInterval: number;
+  clientIdPrefixes?: string | undefined;
+  /** Seconds; undefined = never. */
+  persistentClientExpiration?: number | undefined;
+  checkRetainSource: boolean;
+  pidFile?: string | undefined;
+}
+
+export const DEFAULT_LOG_TYPES: ReadonlySet<LogType> = new Set(['error', 'warning', 'notice', 'information']);
+export const ALL_LOG_TYPES: ReadonlySet<LogType> = new Set([
+  'debug', 'error', 'warning', 'notice', 'information', 'subscribe', 'unsubscribe', 'websockets', 'internal',
+]);
+
+export function defaultListener(port: number, host?: string): ListenerSettings {
+  return {
+    port,
+    host,
+    maxConnections: -1,
+    maxQos: 2,
+    maxTopicAlias: 10,
+    useUsernameAsClientId: false,
+    allowAnonymous: false,
+    allowZeroLengthClientId: true,
+    autoIdPrefix: 'auto-',
+  };
+}
+
+/** Mosquitto's defaults (2.0.20), in local-only mode on the given ports. */
+export function defaultSettings(ports: number[] = [1883]): BrokerSettings {
+  const listeners: ListenerSettings[] = [];
+  for (const port of ports) {
+    listeners.push({ ...defaultListener(port, '127.0.0.1'), allowAnonymous: true });
+    listeners.push({ ...defaultListener(port, '::1'), allowAnonymous: true });
+  }
+  return {
+    listeners,
+    localOnly: true,
+    log: { types: DEFAULT_LOG_TYPES, dests: [{ kind: 'stderr' }], timestamp: true, connectionMessages: true },
+    maxInflightMessages: 20,
+    maxInflightBytes: 0,
+    maxQueuedMessages: 1000,
+    maxQueuedBytes: 0,
+    queueQos0Messages: false,
+    maxKeepalive: 0,
+    maxPacketSize: 0,
+    messageSizeLimit: 0,
+    retainAvailable: true,
+    upgradeOutgoingQos: false,
+    allowDuplicateMessages: false,
+    setTcpNodelay: false,
+    sysInterval: 10,
+    checkRetainSource: false,
+  };
+}
