@@ -1,1 +1,16 @@
 export * from './config/index.js';
+export { Broker, type BoundListener, type BrokerStats } from './broker.js';
+export { Logger, strftime } from './log.js';
+export { StoredMessage } from './message.js';
+export {
+  defaultListener,
+  defaultSettings,
+  DEFAULT_LOG_TYPES,
+  ALL_LOG_TYPES as ALL_LOG_TYPE_SET,
+  type BrokerSettings,
+  type ListenerSettings,
+  type LogDest,
+  type LogSettings,
+  type LogType,
+} from './settings.js';
+export { MOSQUITTO_VERSION, SKEETER_VERSION, VERSION_STRING } from './version.js';
