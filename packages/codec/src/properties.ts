@@ -48,7 +48,9 @@ export function readProperties(r: Reader, packetType: number, role: Role): Prope
       throw malformed(ErrorCode.UnknownProperty, `Unknown property identifier 0x${id.toString(16)}`);
     }
     if (!desc.allowedIn.has(packetType)) {
-      throw protocolError(ErrorCode.PropertyNotAllowed, `Property ${desc.name} is not allowed in ${where(packetType)}`);
+      // "A Control Packet which contains an Identifier which is not valid for its packet type
+      // ... is a Malformed Packet" (spec 2.2.2.2).
+      throw malformed(ErrorCode.PropertyNotAllowed, `Property ${desc.name} is not allowed in ${where(packetType)}`);
     }
     const repeatable = desc.repeatable && (id !== 0x0b || packetType === PacketType.Publish);
     if (!repeatable) {

@@ -18,7 +18,12 @@ export function decodeSubscribe(r: Reader, version: ProtocolVersion, role: Role)
     checkFilter(topic);
     const options = r.u8('subscription options');
     const qos = options & 0x03;
-    if (qos === 3) throw malformed(ErrorCode.InvalidQoS, 'Subscription with QoS 3', 'MQTT-3.8.3-4');
+    if (qos === 3) {
+      // 3.1.1 treats it as malformed [MQTT-3-8.3-4]; 5.0 says "It is a Protocol Error if the
+      // Maximum QoS field has the value 3" (3.8.3.1).
+      if (version === 5) throw protocolError(ErrorCode.InvalidQoS, 'Subscription with Maximum QoS 3');
+      throw malformed(ErrorCode.InvalidQoS, 'Subscription with QoS 3', 'MQTT-3.8.3-4');
+    }
     if (version === 5) {
       // Bits 6 and 7 are reserved [MQTT-3.8.3-5]; retain handling 3 is a Protocol Error.
       if ((options & 0xc0) !== 0) {
