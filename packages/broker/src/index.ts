@@ -14,3 +14,5 @@ export {
   type LogType,
 } from './settings.js';
 export { MOSQUITTO_VERSION, SKEETER_VERSION, VERSION_STRING } from './version.js';
+export { runMosquitto } from './main.js';
+export { settingsFromConfig } from './config-to-settings.js';

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { notBuiltYet } from '../not-built.js';
+import { runMosquitto } from '@skeeter/broker';
 
-notBuiltYet('mosquitto');
+await runMosquitto(process.argv.slice(2));

@@ -1,0 +1,131 @@
+/**
+ * `mosquitto` as a process: command line and config, log lines at start and stop, signals
+ * (SIGINT/SIGTERM stop, SIGHUP reloads, SIGUSR1 saves, SIGUSR2 prints the subscription tree),
+ * pid_file and -d. The bin calls runMosquitto and nothing else.
+ */
+import { spawn } from 'node:child_process';
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { Broker } from './broker.js';
+import { loadBrokerConfig, reloadConfig } from './config/index.js';
+import { unsupportedOptionMessage, unsupportedOptions } from './config/unsupported.js';
+import { ALL_LOG_TYPES, type BrokerConfig, type ConfigMessage } from './config/types.js';
+import { settingsFromConfig } from './config-to-settings.js';
+import { Logger } from './log.js';
+import { VERSION_STRING } from './version.js';
+
+/** Messages printed before the logger exists go to stderr with Mosquitto's timestamp prefix. */
+function printEarly(messages: readonly ConfigMessage[]): void {
+  const now = Math.floor(Date.now() / 1000);
+  for (const m of messages) process.stderr.write(`${now}: ${m.text}\n`);
+}
+
+/** Environment marker for the child of `-d`, so it does not fork again. */
+const DAEMON_CHILD = 'SKEETER_DAEMON_CHILD';
+
+export async function runMosquitto(argv: readonly string[]): Promise<void> {
+  const startup = loadBrokerConfig(argv);
+  if (!startup.ok) {
+    if ('stdout' in startup) {
+      if (startup.stdout) process.stdout.write(startup.stdout);
+      if (startup.stderr) process.stderr.write(startup.stderr);
+    }
+    printEarly(startup.messages);
+    process.exitCode = startup.exitCode;
+    return;
+  }
+  const config = startup.config;
+  const unsupported = unsupportedOptions(config);
+  if (unsupported.length > 0) {
+    printEarly(unsupported.map((u) => ({ level: 'error' as const, text: unsupportedOptionMessage(u) })));
+    process.exitCode = 3;
+    return;
+  }
+  if (config.daemon && process.env[DAEMON_CHILD] === undefined) {
+    // Node cannot fork(); start a detached copy of ourselves instead and return at once.
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, [DAEMON_CHILD]: '1' },
+    });
+    child.unref();
+    return;
+  }
+
+  const settings = settingsFromConfig(config);
+  const log = new Logger(settings.log);
+  log.notice(`${VERSION_STRING} starting`);
+  for (const m of config.messages) log.write(m.level, m.text);
+  if (config.configFiles.length > 0) log.notice(`Config loaded from ${config.configFiles[config.configFiles.length - 1]}.`);
+  else log.notice('Using default config.');
+  if (config.localOnly) {
+    log.notice('Starting in local only mode. Connections will only be possible from clients running on this machine.');
+    log.notice('Create a configuration file which defines a listener to allow remote access.');
+    log.notice('For more details see https://mosquitto.org/documentation/authentication-methods/');
+  }
+  if (settings.pidFile) {
+    try {
+      writeFileSync(settings.pidFile, `${process.pid}\n`);
+    } catch {
+      log.error(`Error: Unable to write pid file.`);
+      process.exitCode = 1;
+      return;
+    }
+  }
+  const broker = new Broker(settings, log);
+  try {
+    await broker.start();
+  } catch {
+    process.exitCode = 1;
+    return;
+  }
+  log.notice(`${VERSION_STRING} running`);
+
+  let current: BrokerConfig = config;
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.notice(`${VERSION_STRING} terminating`);
+    await broker.stop();
+    if (settings.pidFile) {
+      try {
+        unlinkSync(settings.pidFile);
+      } catch {
+        // Already gone: nothing to do.
+      }
+    }
+    log.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGHUP', () => {
+    // Reload the reloadable options (reference 2.4 "R"); listeners stay as they are.
+    log.notice('Reloading config.');
+    const r = reloadConfig(current);
+    if (!r.ok) {
+      for (const m of r.messages) log.write(m.level, m.text);
+      return;
+    }
+    current = { ...r.config, verbose: config.verbose };
+    if (config.verbose) current.logTypes = [...ALL_LOG_TYPES];
+    const next = settingsFromConfig(current);
+    // Listeners keep their sockets; their reloadable (security) options are updated in place.
+    const live = broker.settings.listeners;
+    for (let i = 0; i < live.length; i++) {
+      const fresh = next.listeners[i];
+      if (fresh) Object.assign(live[i]!, { ...fresh, port: live[i]!.port, host: live[i]!.host });
+    }
+    next.listeners = live;
+    broker.settings = next;
+    log.apply(next.log);
+  });
+  process.on('SIGUSR1', () => {
+    // Persistence arrives with its issue; until then there is nothing to save.
+  });
+  process.on('SIGUSR2', () => {
+    for (const s of broker.sessions.values()) {
+      for (const sub of s.subscriptions.values()) log.notice(`${s.clientId} ${sub.qos} ${sub.filter}`);
+    }
+  });
+}
