@@ -1,1 +1,31 @@
-export {};
+/**
+ * @skeeter/persistence: Mosquitto's `mosquitto.db` format. A leaf package (node built-ins
+ * only) shared by the broker and db_dump. See ARCHITECTURE.md for the layout of the format.
+ */
+export * from './constants.js';
+export * from './errors.js';
+export { isMosquittoUtf8 } from './utf8.js';
+export {
+  PropertyId,
+  PropertyBlockError,
+  parsePropertyBlock,
+  propertyBlockLength,
+  propertyKind,
+  writePropertyBlock,
+  type Property,
+  type PropertyKind,
+} from './properties.js';
+export type * from './records.js';
+export { decodeChunk, decodeHeader, NeedMoreData, type ChunkResult, type DecodeOptions, type HeaderResult } from './decoder.js';
+export { readDbBuffer, readDbFile, readDbHandle, type DbEvent, type StreamOptions } from './reader.js';
+export { chunkBodyLength, chunkTypeOf, encodeDb, encodeHeader, writeChunk } from './encoder.js';
+export { writeDbFile, type WriteOptions, type WriteResult } from './writer.js';
+export {
+  DbStateBuilder,
+  loadDbFile,
+  recordsToState,
+  stateToRecords,
+  type DbSession,
+  type DbState,
+  type LoadResult,
+} from './state.js';
