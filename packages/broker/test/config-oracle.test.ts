@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadBrokerConfig, loadConfigFile, usageText, type BrokerStartup } from '../src/index.js';
-import { INVALID_CASES } from './config-cases.js';
+import { INVALID_CASES } from './fixtures/config/invalid-cases.js';
 
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => spawnSync(p, ['-h'], { timeout: 5000 }).status === 3);
 const skip = MOSQUITTO === undefined ? 'Debian mosquitto not installed (apt-get install mosquitto); oracle comparison skipped' : false;

@@ -22,7 +22,7 @@ import {
   type BrokerConfig,
   type ConfigResult,
 } from '../src/index.js';
-import { INVALID_CASES } from './config-cases.js';
+import { INVALID_CASES } from './fixtures/config/invalid-cases.js';
 
 const FIXTURES = new URL('../../test/fixtures/config/', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'skeeter-config-'));
