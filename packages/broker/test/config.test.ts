@@ -15,6 +15,7 @@ import {
   parseConfig,
   reloadableOptions,
   reloadConfig,
+  toBrokerSettings,
   unsupportedOptionMessage,
   unsupportedOptions,
   usageText,
@@ -772,5 +773,30 @@ describe('unsupported options', () => {
   test('persistence true needs the persistence feature', () => {
     const u = unsupportedOptions(ok('persistence true\n'), { ...IMPLEMENTED_FEATURES, persistence: false });
     assert.deepEqual(u.map((x) => x.option), ['persistence']);
+  });
+});
+
+describe('to settings', () => {
+  test('security resolved per listener; log destinations; limits', () => {
+    const s = toBrokerSettings(
+      ok('per_listener_settings true\nlistener 1884\nallow_anonymous true\nauto_id_prefix p-\nlistener 1885 ::1\nmax_qos 1\nlog_dest none\nlog_dest stdout\nlog_dest file /tmp/x.log\nmessage_size_limit 100\npersistent_client_expiration 1h\n'),
+    );
+    assert.deepEqual(
+      s.listeners.map((l) => [l.port, l.host, l.allowAnonymous, l.autoIdPrefix, l.maxQos]),
+      [[1884, undefined, true, 'p-', 2], [1885, '::1', false, 'auto-', 1]],
+    );
+    assert.deepEqual(s.log.dests, [{ kind: 'stdout' }, { kind: 'file', path: '/tmp/x.log' }]);
+    assert.equal(s.messageSizeLimit, 100);
+    assert.equal(s.persistentClientExpiration, 3600);
+    assert.equal(s.localOnly, false);
+  });
+
+  test('global security applies to every listener; local-only allows anonymous', () => {
+    const s = toBrokerSettings(ok('listener 1884\nlistener 1885\nallow_zero_length_clientid false\n'));
+    assert.deepEqual(s.listeners.map((l) => [l.allowAnonymous, l.allowZeroLengthClientId]), [[false, false], [false, false]]);
+    const local = toBrokerSettings(ok('log_dest none\n'));
+    assert.deepEqual(local.listeners.map((l) => [l.host, l.allowAnonymous]), [['127.0.0.1', true], ['::1', true]]);
+    assert.deepEqual(local.log.dests, [{ kind: 'none' }]);
+    assert.equal(local.persistentClientExpiration, undefined);
   });
 });

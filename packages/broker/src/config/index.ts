@@ -23,3 +23,4 @@ export {
 } from './load.js';
 export { RELOADED_FIELDS, mergeReloadedConfig, reloadConfig, reloadableOptions, type ReloadableSplit } from './reload.js';
 export { unsupportedOptionMessage, unsupportedOptions } from './unsupported.js';
+export { toBrokerSettings } from './to-settings.js';
