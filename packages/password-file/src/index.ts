@@ -1,3 +1,4 @@
+export { atoi } from './c-string.js';
 export { decodeBase64Mosquitto, encodeBase64, encodeBase64NoPadding } from './base64.js';
 export {
   ALL_HASH_KINDS,
@@ -33,6 +34,7 @@ export {
   makeUserLine,
   splitPasswordFileLines,
   usernameError,
+  withPasswordField,
   type PasswordFileLine,
 } from './password-lines.js';
 export { AtomicWriteError, AtomicWriteStep, writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';

@@ -99,3 +99,9 @@ export function usernameError(username: string): string | undefined {
   if (username.includes(':')) return "Error: Username must not contain the ':' character.";
   return undefined;
 }
+
+/** A user line with a new password field, written as `username:hash\n` like Mosquitto does. */
+export function withPasswordField(line: PasswordFileLine, encodedHash: string): PasswordFileLine {
+  const username = line.username ?? '';
+  return { ...line, text: `${username}:${encodedHash}`, eol: '\n', kind: 'user', username, password: encodedHash };
+}

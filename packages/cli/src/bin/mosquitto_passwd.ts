@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { notBuiltYet } from '../not-built.js';
+import { passwdMain } from '../apps/passwd/main.js';
 
-notBuiltYet('mosquitto_passwd');
+process.exitCode = await passwdMain(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
