@@ -15,4 +15,3 @@ export {
 } from './settings.js';
 export { MOSQUITTO_VERSION, SKEETER_VERSION, VERSION_STRING } from './version.js';
 export { runMosquitto } from './main.js';
-export { settingsFromConfig } from './config-to-settings.js';

@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { Broker } from './broker.js';
-import { loadBrokerConfig, reloadConfig } from './config/index.js';
+import { loadBrokerConfig, reloadConfig, toBrokerSettings } from './config/index.js';
 import { unsupportedOptionMessage, unsupportedOptions } from './config/unsupported.js';
 import { ALL_LOG_TYPES, type BrokerConfig, type ConfigMessage } from './config/types.js';
-import { settingsFromConfig } from './config-to-settings.js';
+
 import { Logger } from './log.js';
 import { VERSION_STRING } from './version.js';
 
@@ -51,7 +51,7 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     return;
   }
 
-  const settings = settingsFromConfig(config);
+  const settings = toBrokerSettings(config);
   const log = new Logger(settings.log);
   log.notice(`${VERSION_STRING} starting`);
   for (const m of config.messages) log.write(m.level, m.text);
@@ -109,7 +109,7 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     }
     current = { ...r.config, verbose: config.verbose };
     if (config.verbose) current.logTypes = [...ALL_LOG_TYPES];
-    const next = settingsFromConfig(current);
+    const next = toBrokerSettings(current);
     // Listeners keep their sockets; their reloadable (security) options are updated in place.
     const live = broker.settings.listeners;
     for (let i = 0; i < live.length; i++) {

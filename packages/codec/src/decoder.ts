@@ -108,7 +108,13 @@ export class Decoder {
   }
 
   private emit(buf: Buffer, start: number, bodyStart: number, end: number, onPacket: (packet: Packet) => void): void {
-    const packet = decodeBody(this.reader.reset(buf, bodyStart, end), buf[start]!, this.protocolVersion, this.role);
+    let packet: Packet;
+    try {
+      packet = decodeBody(this.reader.reset(buf, bodyStart, end), buf[start]!, this.protocolVersion, this.role);
+    } catch (e) {
+      (e as MqttProtocolError).packetType = buf[start]! >> 4;
+      throw e;
+    }
     if (packet.type === PacketType.Connect && this.role !== 'client') this.protocolVersion = packet.protocolVersion;
     onPacket(packet);
   }

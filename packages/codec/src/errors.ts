@@ -52,6 +52,8 @@ export class MqttProtocolError extends Error {
   /** For UnsupportedProtocolVersion: the level the client asked for, so the broker can
    * answer with the right CONNACK before closing. */
   readonly protocolVersion: number | undefined;
+  /** The type of the packet being decoded when the error was found (set by the Decoder). */
+  packetType: number | undefined;
 
   constructor(
     code: ErrorCode,

@@ -2,7 +2,7 @@
  * Why a connection ends: the one place that maps an outcome to the MQTT 5 DISCONNECT reason code
  * the broker sends (if any) and the log line Mosquitto writes for it (reference 9.2).
  */
-import { ErrorCode, ReasonCode, type MqttProtocolError } from '@skeeter/codec';
+import { ErrorCode, PacketType, ReasonCode, type MqttProtocolError } from '@skeeter/codec';
 
 export type CloseKind =
   | 'disconnect' // the client sent DISCONNECT
@@ -50,23 +50,35 @@ export function closeLogLine(kind: CloseKind, id: string): string | undefined {
   }
 }
 
-/** Maps a decoder error to how the connection closes. Mosquitto treats most decoding failures
- * as malformed packets and a few as protocol errors; the v5 reason code is the codec's. */
+/**
+ * Maps a decoder error to how the connection closes, as Mosquitto does it (checked byte for byte
+ * against the Debian 2.0.11 broker; where 2.0.20 is stricter than 2.0.11, the 2.0.20 rule from
+ * the reference is kept and the codec's reason code is sent).
+ */
 export function closeReasonForDecodeError(e: MqttProtocolError): CloseReason {
   switch (e.code) {
     case ErrorCode.PacketTooLarge:
       return { kind: 'oversize-packet', reasonCode: ReasonCode.PacketTooLarge };
     case ErrorCode.ZeroPacketId:
-    case ErrorCode.WrongDirection:
+      // Packet id 0 is a protocol error in PUBLISH but a malformed SUBSCRIBE/UNSUBSCRIBE.
+      return e.packetType === PacketType.Publish
+        ? { kind: 'protocol', reasonCode: ReasonCode.ProtocolError }
+        : { kind: 'malformed', reasonCode: ReasonCode.MalformedPacket };
+    case ErrorCode.InvalidTopicName:
+    case ErrorCode.EmptyTopic:
+    case ErrorCode.ReservedPacketType:
     case ErrorCode.PasswordWithoutUsername:
-    case ErrorCode.DuplicateProperty:
-    case ErrorCode.PropertyNotAllowed:
-    case ErrorCode.InvalidPropertyValue:
     case ErrorCode.NoLocalOnShared:
     case ErrorCode.InvalidReasonCode:
     case ErrorCode.UnknownProtocolName:
       return { kind: 'protocol', reasonCode: ReasonCode.ProtocolError };
+    case ErrorCode.WrongDirection:
+    case ErrorCode.DuplicateProperty:
+      // Mosquitto drops these connections without a DISCONNECT.
+      return { kind: 'protocol' };
     default:
-      return { kind: 'malformed', reasonCode: e.reasonCode >= 0x80 ? e.reasonCode : ReasonCode.MalformedPacket };
+      // Everything else, bad filters, empty SUBSCRIBE, bad or misplaced properties included,
+      // is a malformed packet to Mosquitto: DISCONNECT 0x81.
+      return { kind: 'malformed', reasonCode: ReasonCode.MalformedPacket };
   }
 }

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import {
   Decoder,
+  ErrorCode,
   encodePacket,
   isMqttProtocolError,
   PacketType,
@@ -85,6 +86,17 @@ export class Connection {
       if (!isMqttProtocolError(e)) throw e;
       if (this.isClosed()) return;
       this.broker.log.debug(`Client ${this.clientId} sent a bad packet: ${e.message}`);
+      if (e.code === ErrorCode.UnsupportedProtocolVersion && this.state === 'new') {
+        // Mosquitto answers an unknown protocol level with a 3.x CONNACK "unacceptable protocol
+        // version" before closing (reference 9.1 step 1).
+        this.broker.log.info(`Invalid protocol version ${e.protocolVersion ?? 0} in CONNECT from ${this.address}.`);
+        this.send(CONNACK_BAD_VERSION);
+        this.close({ kind: 'protocol' });
+        return;
+      }
+      if (e.code === ErrorCode.InvalidQoS && this.state === 'connected' && e.packetType === PacketType.Publish) {
+        this.broker.log.info(`Invalid QoS in PUBLISH from ${this.clientId}, disconnecting.`);
+      }
       this.close(closeReasonForDecodeError(e));
     }
   }
@@ -132,14 +144,14 @@ export class Connection {
         handleDisconnect(this, packet);
         break;
       case PacketType.Connect:
-        // A second CONNECT is a Protocol Error [MQTT-3.1.0-2].
+        // A second CONNECT is a Protocol Error [MQTT-3.1.0-2]; Mosquitto closes without DISCONNECT.
         this.broker.log.info(`Bad client ${this.clientId} sending multiple CONNECT messages.`);
-        this.close({ kind: 'protocol', reasonCode: 0x82 });
+        this.close({ kind: 'protocol' });
         break;
       case PacketType.Auth:
         // Extended authentication arrives with the auth issue; until then an AUTH is unexpected.
         this.debug(`Received AUTH from ${this.clientId} (rc${packet.reasonCode}, ${packet.properties?.authenticationMethod ?? ''})`);
-        this.close({ kind: 'protocol', reasonCode: 0x82 });
+        this.close({ kind: 'protocol' });
         break;
       default:
         this.close({ kind: 'protocol', reasonCode: 0x82 });
@@ -265,3 +277,4 @@ function uncork(conn: Connection): void {
 }
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);
+const CONNACK_BAD_VERSION = Buffer.from([0x20, 0x02, 0x00, 0x01]);

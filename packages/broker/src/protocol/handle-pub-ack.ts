@@ -2,7 +2,7 @@
  * The acknowledgements of the QoS 1 and QoS 2 flows (spec 4.3): PUBACK ends a QoS 1 delivery,
  * PUBREC/PUBREL/PUBCOMP step a QoS 2 one; each freed slot lets a queued message go out.
  */
-import { PacketType, ReasonCode, type PubackPacket, type PubcompPacket, type PubrecPacket, type PubrelPacket } from '@skeeter/codec';
+import { PacketType, type PubackPacket, type PubcompPacket, type PubrecPacket, type PubrelPacket } from '@skeeter/codec';
 import type { Connection } from './connection.js';
 
 export function handlePuback(conn: Connection, packet: PubackPacket): void {
@@ -22,24 +22,23 @@ export function handlePubrec(conn: Connection, packet: PubrecPacket): void {
     return;
   }
   if (out) out.state = 'pubrel';
-  const rc = out || conn.protocolVersion !== 5 ? 0 : ReasonCode.PacketIdentifierNotFound;
+  else conn.broker.log.warning(`Warning: Received PUBREC from ${conn.clientId} for an unknown packet identifier ${packet.packetId}.`);
+  // Mosquitto answers an unknown id with a plain PUBREL (reason 0), which ends the peer's flow.
   conn.debug(`Sending PUBREL to ${conn.clientId} (m${packet.packetId})`);
-  conn.sendPacket({ type: PacketType.Pubrel, packetId: packet.packetId, reasonCode: rc, properties: {} });
+  conn.sendPacket({ type: PacketType.Pubrel, packetId: packet.packetId, reasonCode: 0, properties: {} });
 }
 
 export function handlePubrel(conn: Connection, packet: PubrelPacket): void {
   conn.debug(`Received PUBREL from ${conn.clientId} (Mid: ${packet.packetId})`);
   const session = conn.session!;
-  let rc = 0;
-  if (session.incomingQos2.has(packet.packetId)) {
-    const message = session.incomingQos2.get(packet.packetId);
+  const message = session.incomingQos2.get(packet.packetId);
+  if (message !== undefined) {
     session.incomingQos2.delete(packet.packetId);
     if (message) conn.broker.publish(message);
-  } else if (conn.protocolVersion === 5) {
-    rc = ReasonCode.PacketIdentifierNotFound;
   }
+  // An unknown id still gets PUBCOMP with reason 0, as Mosquitto 2.0 sends it.
   conn.debug(`Sending PUBCOMP to ${conn.clientId} (m${packet.packetId})`);
-  conn.sendPacket({ type: PacketType.Pubcomp, packetId: packet.packetId, reasonCode: rc, properties: {} });
+  conn.sendPacket({ type: PacketType.Pubcomp, packetId: packet.packetId, reasonCode: 0, properties: {} });
 }
 
 export function handlePubcomp(conn: Connection, packet: PubcompPacket): void {
