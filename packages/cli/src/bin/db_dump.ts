@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { notBuiltYet } from '../not-built.js';
+import { dbDumpMain } from '../apps/db-dump/main.js';
 
-notBuiltYet('db_dump');
+process.exitCode = await dbDumpMain(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
