@@ -4,12 +4,13 @@
 // run is bounded by a timeout and killed by PID if it overruns.
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadBrokerConfig, loadConfigFile, usageText, type BrokerStartup } from '../src/index.js';
+import { loadBrokerConfig, loadConfigFile, reloadConfig, usageText, type BrokerStartup } from '../src/index.js';
 import { INVALID_CASES } from './fixtures/config/invalid-cases.js';
 
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => spawnSync(p, ['-h'], { timeout: 5000 }).status === 3);
@@ -101,5 +102,113 @@ describe('config errors match Debian mosquitto 2.0.11', { skip }, () => {
     assert.equal(theirs.status, 3);
     assert.match(theirs.stdout, /^mosquitto version 2\.0\.\d+\n/);
     assert.equal(usageText().replace(/^[^\n]*\n/, ''), theirs.stdout.replace(/^[^\n]*\n/, ''));
+  });
+});
+
+/** A port the OS says is free right now (Mosquitto cannot listen on port 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** MQTT 5 CONNECT (empty client id), returns CONNACK property id -> value for 2/4-byte ints. */
+function connackProperties(port: number): Promise<Map<number, number>> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error('no CONNACK within 3 s'));
+    }, 3000);
+    let buf = Buffer.alloc(0);
+    s.on('connect', () => s.write(Buffer.from([0x10, 13, 0, 4, 0x4d, 0x51, 0x54, 0x54, 5, 2, 0, 60, 0, 0, 0])));
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 2 || buf.length < 2 + (buf[1] as number)) return;
+      clearTimeout(timer);
+      s.destroy();
+      // Fixed header (2, remaining length < 128 here), flags, reason code, property length.
+      const props = new Map<number, number>();
+      let i = 5;
+      const end = 5 + (buf[4] as number);
+      while (i < end) {
+        const id = buf[i++] as number;
+        if (id === 0x21 || id === 0x13 || id === 0x22) {
+          props.set(id, buf.readUInt16BE(i));
+          i += 2;
+        } else if (id === 0x27 || id === 0x11) {
+          props.set(id, buf.readUInt32BE(i));
+          i += 4;
+        } else if (id === 0x12 || id === 0x1f) {
+          i += 2 + buf.readUInt16BE(i);
+        } else {
+          i += 1;
+        }
+      }
+      resolve(props);
+    });
+  });
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('reload matches Debian mosquitto 2.0.11', { skip }, () => {
+  test('SIGHUP: the global limits keep their startup values, sys_interval changes', async () => {
+    const port = await freePort();
+    const file = join(tmp, 'reload.conf');
+    const conf = (n: number): string =>
+      `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages ${n}\nmax_keepalive ${n * 10}\nmax_packet_size ${n * 100}\nsys_interval ${n}\n`;
+    writeFileSync(file, conf(5));
+    const child = spawn(MOSQUITTO as string, ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (log += d));
+    try {
+      await waitFor(() => log.includes('running'), 'mosquitto to start');
+      const before = await connackProperties(port);
+      writeFileSync(file, conf(7));
+      child.kill('SIGHUP');
+      await waitFor(() => log.includes('Reloading config.'), 'the reload');
+      const afterReload = await connackProperties(port);
+      // Mosquitto: receive-maximum, server keepalive and maximum packet size do not change.
+      assert.deepEqual([before.get(0x21), before.get(0x13), before.get(0x27)], [5, 50, 500]);
+      assert.deepEqual([afterReload.get(0x21), afterReload.get(0x13), afterReload.get(0x27)], [5, 50, 500]);
+
+      writeFileSync(file, conf(5));
+      const start = loadConfigFile(file);
+      assert.ok(start.ok);
+      if (!start.ok) return;
+      writeFileSync(file, conf(7));
+      const ours = reloadConfig(start.config);
+      assert.ok(ours.ok);
+      if (!ours.ok) return;
+      assert.deepEqual(
+        [ours.config.maxInflightMessages, ours.config.maxKeepalive, ours.config.maxPacketSize, ours.config.sysInterval],
+        [afterReload.get(0x21), afterReload.get(0x13), afterReload.get(0x27), 7],
+      );
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+    }
   });
 });

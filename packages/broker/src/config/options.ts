@@ -1,7 +1,11 @@
 // Every mosquitto.conf option of Mosquitto 2.0 with its scope, SIGHUP behaviour and feature.
 // Scope (reference §2): G global, PL follows per_listener_settings, L per listener,
 // B per bridge (`connection` block), P per plugin, F file-level (include_dir).
-// Reload: R = reloaded on SIGHUP, NR = kept from startup (reference tags).
+// Reload: R = reloaded on SIGHUP, NR = kept from startup. These follow what Mosquitto does,
+// which differs from the reference's tags for the G limits: max_inflight_*, max_queued_*,
+// max_keepalive, max_packet_size, retain_available and set_tcp_nodelay are parsed on reload
+// but never copied into the running config (conf.c config__copy; checked on Debian's 2.0.11
+// by reading CONNACK receive-maximum / server-keepalive / maximum-packet-size after SIGHUP).
 
 import type { Feature } from './features.js';
 
@@ -47,16 +51,16 @@ export const OPTIONS: Readonly<Record<string, OptionInfo>> = {
   log_timestamp: o('G', 'R', 'core'),
   log_timestamp_format: o('G', 'R', 'core'),
   log_type: o('G', 'R', 'core'),
-  max_inflight_bytes: o('G', 'R', 'core'),
-  max_inflight_messages: o('G', 'R', 'core'),
-  max_keepalive: o('G', 'R', 'core'),
-  max_packet_size: o('G', 'R', 'core'),
-  max_queued_bytes: o('G', 'R', 'core'),
-  max_queued_messages: o('G', 'R', 'core'),
+  max_inflight_bytes: o('G', 'NR', 'core'),
+  max_inflight_messages: o('G', 'NR', 'core'),
+  max_keepalive: o('G', 'NR', 'core'),
+  max_packet_size: o('G', 'NR', 'core'),
+  max_queued_bytes: o('G', 'NR', 'core'),
+  max_queued_messages: o('G', 'NR', 'core'),
   memory_limit: o('G', 'R', 'core'),
   message_size_limit: o('G', 'R', 'core'),
   password_file: o('PL', 'R', 'passwordFile'),
-  per_listener_settings: o('G', 'R', 'core'),
+  per_listener_settings: o('G', 'NR', 'core'),
   persistence: o('G', 'R', 'persistence'),
   retained_persistence: o('G', 'R', 'persistence', { aliasOf: 'persistence' }),
   persistence_file: o('G', 'R', 'persistence'),
@@ -67,9 +71,9 @@ export const OPTIONS: Readonly<Record<string, OptionInfo>> = {
   auth_plugin: o('PL', 'NR', 'plugins', { aliasOf: 'plugin' }),
   psk_file: o('PL', 'R', 'psk'),
   queue_qos0_messages: o('G', 'R', 'core'),
-  retain_available: o('G', 'R', 'core'),
+  retain_available: o('G', 'NR', 'core'),
   retry_interval: o('G', 'R', 'core', { deprecated: true }),
-  set_tcp_nodelay: o('G', 'R', 'core'),
+  set_tcp_nodelay: o('G', 'NR', 'core'),
   sys_interval: o('G', 'R', 'core'),
   upgrade_outgoing_qos: o('G', 'R', 'core'),
   user: o('G', 'NR', 'core'),

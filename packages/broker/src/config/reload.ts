@@ -7,10 +7,12 @@ import { ConfigLoader, type LoadOptions } from './parser.js';
 import { ALL_LOG_TYPES, type BrokerConfig, type ConfigResult, type ListenerConfig } from './types.js';
 
 /**
- * The global fields a reload replaces (options tagged R in the reference). Mosquitto 2.0's
- * config__copy itself copies fewer (not the max_* limits, retain_available, set_tcp_nodelay,
- * memory_limit); we follow the reference. per_listener_settings is kept: switching it at
- * runtime would re-home every security option.
+ * The global fields a reload replaces: Mosquitto 2.0's config__copy list (plus memory_limit,
+ * which it applies while parsing). The reference tags the max_* limits, retain_available and
+ * set_tcp_nodelay R too, but Mosquitto drops their new values: on Debian's 2.0.11 a SIGHUP
+ * after changing max_inflight_messages, max_keepalive and max_packet_size leaves CONNACK's
+ * receive-maximum, server-keepalive and maximum-packet-size as they were. Add a field here
+ * to make it reloadable.
  */
 export const RELOADED_FIELDS = [
   'allowDuplicateMessages',
@@ -24,12 +26,6 @@ export const RELOADED_FIELDS = [
   'logTimestamp',
   'logTimestampFormat',
   'logTypes',
-  'maxInflightBytes',
-  'maxInflightMessages',
-  'maxKeepalive',
-  'maxPacketSize',
-  'maxQueuedBytes',
-  'maxQueuedMessages',
   'memoryLimit',
   'messageSizeLimit',
   'persistence',
@@ -38,8 +34,6 @@ export const RELOADED_FIELDS = [
   'persistenceFilePath',
   'persistentClientExpiration',
   'queueQos0Messages',
-  'retainAvailable',
-  'setTcpNodelay',
   'sysInterval',
   'upgradeOutgoingQos',
   'websocketsLogLevel',
@@ -58,10 +52,7 @@ export function reloadableOptions(config: BrokerConfig): ReloadableSplit {
   const notReloadable = new Set<string>();
   for (const use of config.optionUses) {
     const info = optionInfo(use.option);
-    let r = info?.reload === 'R';
-    // Security options follow per_listener_settings and reload either way (reference: PL, R).
-    if (use.option === 'per_listener_settings') r = false;
-    (r ? reloadable : notReloadable).add(use.option);
+    (info?.reload === 'R' ? reloadable : notReloadable).add(use.option);
   }
   return { reloadable: [...reloadable], notReloadable: [...notReloadable] };
 }
