@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { notBuiltYet } from '../not-built.js';
+import { main } from '../clients/pub.js';
 
-notBuiltYet('mosquitto_pub');
+await main(process.argv.slice(2));

@@ -1,0 +1,239 @@
+/**
+ * mosquitto_pub: connect, publish one message (-m -f -s -n, --repeat) or one per stdin line
+ * (-l), wait until every QoS>0 publish is acknowledged, DISCONNECT, exit.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { toMqttJsProperties, reasonString, type MosquittoClient, type MqttJsProperties } from '@skeeter/client';
+import { loadConfig, MsgMode, type ClientConfig } from './config.js';
+import { finish, type Outcome } from './outcome.js';
+import { prepareStderr, writeErr, writeOut } from './output.js';
+import { connackRefusal, connectClient, connectOptions, createClient, errPrintf } from './session.js';
+import { versionLine } from './version.js';
+import { mosquittoStrerror } from '@skeeter/client';
+
+const TOOL = 'mosquitto_pub';
+const MAX_PAYLOAD = 268435455;
+
+async function usage(): Promise<string> {
+  return (await import('./usage.js')).usageText(TOOL);
+}
+
+/** -f: the whole file is one message. */
+function loadFile(cfg: ClientConfig, path: string): Buffer | undefined {
+  let data: Buffer;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory() || st.size > MAX_PAYLOAD) {
+      errPrintf(cfg, `Error: File must be less than ${MAX_PAYLOAD} bytes.\n\n`);
+      return undefined;
+    }
+    data = readFileSync(path);
+  } catch {
+    errPrintf(cfg, `Error: Unable to open file "${path}".\n`);
+    return undefined;
+  }
+  return data;
+}
+
+/** -s: all of stdin is one message. */
+function loadStdin(cfg: ClientConfig): Buffer | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(0);
+  } catch {
+    data = Buffer.alloc(0);
+  }
+  if (data.length === 0) {
+    errPrintf(cfg, 'Error: Zero length input.\n');
+    return undefined;
+  }
+  return data;
+}
+
+export async function runPub(argv: readonly string[]): Promise<Outcome> {
+  await prepareStderr();
+  const loaded = loadConfig(TOOL, argv);
+  if (loaded.kind === 'help') {
+    writeOut(await usage());
+    return { kind: 'usage' };
+  }
+  if (loaded.kind === 'version') {
+    writeOut(versionLine(TOOL));
+    return { kind: 'usage' };
+  }
+  if (loaded.kind === 'error') {
+    writeErr(`${loaded.text}\nUse '${TOOL} --help' to see usage.\n`);
+    return { kind: 'usage' };
+  }
+  const cfg = loaded.config;
+  if (cfg.topic === undefined || cfg.pubMode === MsgMode.NONE) {
+    writeErr('Error: Both topic and message must be supplied.\n');
+    writeOut(await usage());
+    return { kind: 'usage' };
+  }
+
+  let payload: Buffer = Buffer.alloc(0);
+  if (cfg.pubMode === MsgMode.STDIN_FILE) {
+    const data = loadStdin(cfg);
+    if (!data) {
+      errPrintf(cfg, 'Error loading input from stdin.\n');
+      return { kind: 'usage' };
+    }
+    payload = data;
+  } else if (cfg.pubMode === MsgMode.FILE) {
+    const data = loadFile(cfg, cfg.fileInput as string);
+    if (!data) {
+      errPrintf(cfg, `Error loading input file "${cfg.fileInput}".\n`);
+      return { kind: 'usage' };
+    }
+    payload = data;
+  } else if (cfg.pubMode === MsgMode.CMD) {
+    payload = Buffer.from(cfg.message ?? '', 'utf8');
+  }
+
+  const setup = connectOptions(cfg);
+  if (!setup.ok) return { kind: 'failed', rc: setup.rc };
+  const client = createClient(cfg);
+  return new Promise<Outcome>((resolve) => {
+    void publishSession(cfg, client, setup.options, payload, resolve);
+  });
+}
+
+async function publishSession(
+  cfg: ClientConfig,
+  client: MosquittoClient,
+  options: Parameters<MosquittoClient['connect']>[0],
+  payload: Buffer,
+  resolve: (o: Outcome) => void,
+): Promise<void> {
+  const publishProps: MqttJsProperties | undefined = toMqttJsProperties(cfg.props.publish);
+  const disconnectProps = toMqttJsProperties(cfg.props.disconnect);
+  const haveTopicAlias = cfg.protocolVersion === 5 && publishProps?.topicAlias !== undefined;
+  let firstPublish = true;
+  let connackResult = 0;
+  let publishCount = 0;
+  let pending = 0;
+  let sentAny = false;
+  let stdinDone = false;
+  let maximumQos = 2;
+  let repeatTimer: NodeJS.Timeout | undefined;
+  let stdin: NodeJS.ReadStream | undefined;
+
+  const disconnect = (): void => {
+    if (repeatTimer) clearTimeout(repeatTimer);
+    client.disconnect(0, disconnectProps);
+  };
+
+  const myPublish = (data: Buffer): boolean => {
+    const topic = haveTopicAlias && !firstPublish ? '' : (cfg.topic as string);
+    firstPublish = false;
+    if (topic === '' && !haveTopicAlias) {
+      errPrintf(cfg, "Error: Invalid input. Does your topic contain '+' or '#'?\n");
+      disconnect();
+      return false;
+    }
+    if (cfg.qos > maximumQos) {
+      errPrintf(cfg, 'Error: Message QoS not supported on broker, try a lower QoS.\n');
+      disconnect();
+      return false;
+    }
+    pending++;
+    sentAny = true;
+    client.publish(topic, data, cfg.qos, cfg.retain, publishProps);
+    return true;
+  };
+
+  client.onConnect = (rc, _sp, props) => {
+    connackResult = rc;
+    if (rc !== 0) {
+      connackRefusal(cfg, rc);
+      return;
+    }
+    if (typeof props?.maximumQoS === 'number') maximumQos = props.maximumQoS;
+    if (cfg.pubMode === MsgMode.STDIN_LINE) {
+      startLines();
+    } else {
+      myPublish(cfg.pubMode === MsgMode.NULL ? Buffer.alloc(0) : payload);
+    }
+  };
+
+  client.onPublish = (mid, rc, props) => {
+    pending--;
+    if (rc > 127) {
+      errPrintf(cfg, `Warning: Publish ${mid} failed: ${reasonString(rc)}.\n`);
+      if (typeof props?.reasonString === 'string') errPrintf(cfg, `${props.reasonString}\n`);
+    }
+    publishCount++;
+    if (cfg.pubMode === MsgMode.STDIN_LINE) {
+      if (stdin?.isPaused() && pending < cfg.maxInflight) stdin.resume();
+      if (stdinDone && pending === 0) disconnect();
+    } else if (publishCount < cfg.repeatCount) {
+      const next = (): void => {
+        repeatTimer = undefined;
+        myPublish(cfg.pubMode === MsgMode.NULL ? Buffer.alloc(0) : payload);
+      };
+      if (cfg.repeatDelayUs > 0) repeatTimer = setTimeout(next, cfg.repeatDelayUs / 1000);
+      else setImmediate(next);
+    } else {
+      disconnect();
+    }
+  };
+
+  client.onDisconnect = (rc) => {
+    if (repeatTimer) clearTimeout(repeatTimer);
+    if (stdin) {
+      stdin.pause();
+      stdin.destroy();
+    }
+    if (connackResult !== 0) {
+      resolve({ kind: 'refused', code: connackResult });
+    } else if (rc !== 0) {
+      errPrintf(cfg, `Error: ${mosquittoStrerror(rc)}\n`);
+      resolve({ kind: 'failed', rc });
+    } else {
+      resolve({ kind: 'ok' });
+    }
+  };
+
+  /** -l: one message per line; a line is everything before '\n' (a '\r' stays). */
+  const startLines = (): void => {
+    stdin = process.stdin;
+    let partial: Buffer[] = [];
+    const qosWindow = cfg.qos > 0;
+    stdin.on('data', (chunk: Buffer) => {
+      let start = 0;
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, start);
+        if (nl < 0) break;
+        const piece = chunk.subarray(start, nl);
+        const line = partial.length > 0 ? Buffer.concat([...partial, piece]) : Buffer.from(piece);
+        partial = [];
+        start = nl + 1;
+        if (!myPublish(line)) return;
+      }
+      if (start < chunk.length) partial.push(Buffer.from(chunk.subarray(start)));
+      if (qosWindow && pending >= cfg.maxInflight) stdin?.pause();
+    });
+    stdin.on('end', () => {
+      if (partial.length > 0) {
+        const line = Buffer.concat(partial);
+        partial = [];
+        if (line.length > 0) myPublish(line);
+      }
+      stdinDone = true;
+      if (!sentAny || pending === 0) disconnect();
+    });
+    stdin.on('error', () => {
+      stdinDone = true;
+      if (pending === 0) disconnect();
+    });
+  };
+
+  const rc = await connectClient(cfg, client, options);
+  if (rc !== 0) resolve({ kind: 'failed', rc: 1 });
+}
+
+/** Entry point used by the bin. */
+export async function main(argv: readonly string[]): Promise<void> {
+  finish(await runPub(argv));
+}

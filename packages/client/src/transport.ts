@@ -1,0 +1,227 @@
+/**
+ * Opens the byte stream a client speaks MQTT over: TCP (optionally bound to a local address,
+ * with TCP_NODELAY), a unix socket (Mosquitto's `port 0`), TLS over either, and a SOCKS5 proxy
+ * underneath. The stream is fully established (and TLS handshaken) before MQTT.js sees it,
+ * which is how libmosquitto's blocking connect behaves: connection errors are reported before
+ * any MQTT traffic.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+
+export interface TlsSettings {
+  cafile?: string | undefined;
+  capath?: string | undefined;
+  certfile?: string | undefined;
+  keyfile?: string | undefined;
+  ciphers?: string | undefined;
+  /** 'tlsv1.3' | 'tlsv1.2' | 'tlsv1.1' */
+  tlsVersion?: string | undefined;
+  alpn?: string | undefined;
+  /** Skip the server host name check (the chain is still verified, as in Mosquitto 2.0). */
+  insecure?: boolean | undefined;
+  useOsCerts?: boolean | undefined;
+  psk?: string | undefined;
+  pskIdentity?: string | undefined;
+}
+
+export interface ProxySettings {
+  host: string;
+  port: number;
+  username?: string | undefined;
+  password?: string | undefined;
+}
+
+export interface TransportOptions {
+  host: string;
+  /** 0 means `host` is the path of a unix socket, as in libmosquitto. */
+  port: number;
+  bindAddress?: string | undefined;
+  noDelay?: boolean | undefined;
+  tls?: TlsSettings | undefined;
+  proxy?: ProxySettings | undefined;
+}
+
+/** A connection failure with the errno name Node reports (`ECONNREFUSED`, ...) or our own kind. */
+export class TransportError extends Error {
+  readonly code: string;
+  readonly kind: 'errno' | 'lookup' | 'tls' | 'proxy';
+  constructor(message: string, code: string, kind: TransportError['kind']) {
+    super(message);
+    this.code = code;
+    this.kind = kind;
+  }
+}
+
+function toTransportError(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const code = e.code ?? 'UNKNOWN';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NONAME') {
+    return new TransportError(e.message, code, 'lookup');
+  }
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|SSL|TLS/i.test(e.message ?? '')) {
+    return new TransportError(e.message, code, 'tls');
+  }
+  return new TransportError(e.message, code, 'errno');
+}
+
+function rawConnect(host: string, port: number, opts: TransportOptions): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket =
+      port === 0
+        ? netConnect({ path: host })
+        : netConnect({ host, port, ...(opts.bindAddress ? { localAddress: opts.bindAddress } : {}) });
+    const onError = (err: Error): void => {
+      socket.destroy();
+      reject(toTransportError(err));
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      if (opts.noDelay) socket.setNoDelay(true);
+      resolve(socket);
+    });
+  });
+}
+
+/** Reads exactly `n` bytes from a socket during a handshake. */
+function readBytes(socket: Socket, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length >= n) {
+        cleanup();
+        if (buf.length > n) socket.unshift(buf.subarray(n));
+        resolve(buf.subarray(0, n));
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      reject(new TransportError('proxy closed the connection', 'EPROXY', 'proxy'));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(toTransportError(err));
+    };
+    const cleanup = (): void => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onError);
+      socket.pause();
+    };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('error', onError);
+    socket.resume();
+  });
+}
+
+/**
+ * SOCKS5 (RFC 1928) CONNECT with the host name resolved by the proxy ("socks5h"), offering
+ * "no authentication" and, when a username is given, username/password (RFC 1929) — the two
+ * methods libmosquitto supports.
+ */
+async function socks5Connect(proxy: ProxySettings, host: string, port: number, opts: TransportOptions): Promise<Socket> {
+  const socket = await rawConnect(proxy.host, proxy.port, opts);
+  const fail = (): never => {
+    socket.destroy();
+    throw new TransportError('proxy error', 'EPROXY', 'proxy');
+  };
+  const methods = proxy.username !== undefined ? [0x00, 0x02] : [0x00];
+  socket.write(Buffer.from([0x05, methods.length, ...methods]));
+  const choice = await readBytes(socket, 2);
+  if (choice[0] !== 0x05) fail();
+  if (choice[1] === 0x02) {
+    const user = Buffer.from(proxy.username ?? '', 'utf8');
+    const pass = Buffer.from(proxy.password ?? '', 'utf8');
+    socket.write(Buffer.concat([Buffer.from([0x01, user.length]), user, Buffer.from([pass.length]), pass]));
+    const auth = await readBytes(socket, 2);
+    if (auth[1] !== 0x00) fail();
+  } else if (choice[1] !== 0x00) {
+    fail();
+  }
+  const name = Buffer.from(host, 'utf8');
+  const req = Buffer.concat([Buffer.from([0x05, 0x01, 0x00, 0x03, name.length]), name, Buffer.from([port >> 8, port & 0xff])]);
+  socket.write(req);
+  const head = await readBytes(socket, 4);
+  if (head[0] !== 0x05 || head[1] !== 0x00) fail();
+  const atyp = head[3];
+  const addrLen = atyp === 0x01 ? 4 : atyp === 0x04 ? 16 : atyp === 0x03 ? ((await readBytes(socket, 1))[0] ?? 0) : fail();
+  await readBytes(socket, addrLen + 2);
+  socket.resume();
+  return socket;
+}
+
+function readCaPath(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    try {
+      const text = readFileSync(join(dir, name), 'utf8');
+      if (text.includes('-----BEGIN CERTIFICATE-----')) out.push(text);
+    } catch {
+      // Not a readable file (sub-directory, dangling hash link): OpenSSL skips these too.
+    }
+  }
+  return out;
+}
+
+const TLS_VERSIONS: Record<string, 'TLSv1.3' | 'TLSv1.2' | 'TLSv1.1'> = {
+  'tlsv1.3': 'TLSv1.3',
+  'tlsv1.2': 'TLSv1.2',
+  'tlsv1.1': 'TLSv1.1',
+};
+
+async function tlsWrap(socket: Socket, host: string, tlsOpts: TlsSettings): Promise<Duplex> {
+  // Loaded only when TLS is asked for: plain connections never pay for it.
+  const tls = await import('node:tls');
+  const ca: string[] = [];
+  if (tlsOpts.cafile) ca.push(readFileSync(tlsOpts.cafile, 'utf8'));
+  if (tlsOpts.capath) ca.push(...readCaPath(tlsOpts.capath));
+  if (ca.length > 0 && tlsOpts.useOsCerts) ca.push(...tls.rootCertificates);
+  const version = tlsOpts.tlsVersion ? TLS_VERSIONS[tlsOpts.tlsVersion] : undefined;
+  const isIp = /^[0-9.]+$/.test(host) || host.includes(':');
+  const options: import('node:tls').ConnectionOptions = {
+    socket,
+    ...(ca.length > 0 ? { ca } : {}),
+    ...(tlsOpts.certfile ? { cert: readFileSync(tlsOpts.certfile) } : {}),
+    ...(tlsOpts.keyfile ? { key: readFileSync(tlsOpts.keyfile) } : {}),
+    ...(tlsOpts.ciphers ? { ciphers: tlsOpts.ciphers } : {}),
+    ...(tlsOpts.alpn ? { ALPNProtocols: [tlsOpts.alpn] } : {}),
+    ...(isIp ? {} : { servername: host }),
+    minVersion: version ?? 'TLSv1.2',
+    ...(version ? { maxVersion: version } : {}),
+    ...(tlsOpts.insecure ? { checkServerIdentity: () => undefined } : {}),
+  };
+  if (tlsOpts.psk) {
+    const key = Buffer.from(tlsOpts.psk, 'hex');
+    const identity = tlsOpts.pskIdentity ?? '';
+    options.pskCallback = () => ({ psk: key, identity });
+    // TLS-PSK forces PSK ciphers and TLS <= 1.2, as Mosquitto 2.0.12+ does.
+    options.ciphers = tlsOpts.ciphers ?? 'PSK';
+    options.maxVersion = 'TLSv1.2';
+    options.checkServerIdentity = () => undefined;
+  }
+  return new Promise((resolve, reject) => {
+    const secure = tls.connect(options);
+    secure.once('error', (err) => {
+      secure.destroy();
+      reject(new TransportError(err.message, (err as NodeJS.ErrnoException).code ?? 'ETLS', 'tls'));
+    });
+    secure.once('secureConnect', () => resolve(secure));
+  });
+}
+
+/** Opens and fully establishes the stream for one connection attempt. */
+export async function openTransport(opts: TransportOptions): Promise<Duplex> {
+  let socket: Socket;
+  try {
+    socket = opts.proxy ? await socks5Connect(opts.proxy, opts.host, opts.port, opts) : await rawConnect(opts.host, opts.port, opts);
+  } catch (err) {
+    throw toTransportError(err);
+  }
+  if (opts.tls) return tlsWrap(socket, opts.host, opts.tls);
+  return socket;
+}
