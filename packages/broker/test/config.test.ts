@@ -98,6 +98,11 @@ const VALID: ValidCase[] = [
     },
   },
   {
+    name: 'a NUL byte ends the file (Mosquitto drops that line and the rest)',
+    conf: 'sys_interval 4\nbogus\0x\nbogus2\n',
+    check: (c) => assert.equal(c.sysInterval, 4),
+  },
+  {
     name: 'last line without newline',
     conf: 'sys_interval 3',
     check: (c) => assert.equal(c.sysInterval, 3),

@@ -273,6 +273,10 @@ export class ConfigLoader {
       lineno++;
       let raw = text.slice(start, end);
       start = next;
+      // Mosquitto's line reader looks for the newline with strlen(): after a NUL byte it never
+      // finds one, keeps reading to the end of the file and drops it all (Debian's 2.0.11:
+      // "bogus\0" and every line after it are ignored).
+      if (raw.includes('\0')) break;
       const first = raw.charCodeAt(0);
       // A line is a comment only when '#' is its very first byte; "\n" and "\r" lines are blank.
       if (raw.length === 0 || first === 0x23 || first === 0x0d) continue;
