@@ -189,3 +189,48 @@ export async function startDebianBroker(passwordFile: string, dir: string): Prom
 export function debianPublish(port: number, username: string, password: string): Run {
   return run(DEBIAN.pub, ['-h', '127.0.0.1', '-p', String(port), '-u', username, '-P', password, '-t', 'skeeter/passwd', '-m', 'x', '-q', '1'], { timeout: 15_000 });
 }
+
+function mqttString(bytes: Buffer): Buffer {
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
+
+/**
+ * One MQTT 3.1.1 CONNECT (clean session, empty client id) with the given username/password
+ * (null = field absent); resolves to the CONNACK return code. Bounded by a 10 s timeout.
+ */
+export function connackCode(port: number, username: string | null, password: string | null): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let flags = 0x02;
+    const payload: Buffer[] = [mqttString(Buffer.alloc(0))];
+    if (username !== null) {
+      flags |= 0x80;
+      payload.push(mqttString(Buffer.from(username, 'utf8')));
+    }
+    if (password !== null) {
+      flags |= 0x40;
+      payload.push(mqttString(Buffer.from(password, 'utf8')));
+    }
+    const body = Buffer.concat([mqttString(Buffer.from('MQTT')), Buffer.from([4, flags, 0, 60]), ...payload]);
+    if (body.length > 127) throw new Error('test CONNECT too long for a one-byte length');
+    const socket = connect(port, '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from([0x10, body.length]), body])));
+    let received = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no CONNACK within 10 s'));
+    }, 10_000);
+    socket.on('data', (data: Buffer) => {
+      received = Buffer.concat([received, data]);
+      if (received.length >= 4) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(received[3] ?? -1);
+      }
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
