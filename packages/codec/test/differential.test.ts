@@ -16,8 +16,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PacketType, type ProtocolVersion } from '../src/constants.js';
-import { decodePacket, Decoder, encodePacket } from '../src/index.js';
-import type { Packet } from '../src/types.js';
+import { decodePacket, Decoder, encodePacket, encodePreparedPublish, packetLength, preparePublish } from '../src/index.js';
+import type { Packet, Properties, PublishPacket } from '../src/types.js';
 import { fromMqttPacket, mqttPacketGenerate, mqttPacketParse, toMqttPacket } from './gen/mqtt-packet-model.js';
 import { generatePacket, packetTypesFor } from './gen/packets.js';
 import { Random, seedFromEnv } from './gen/random.js';
@@ -93,6 +93,7 @@ describe('our encoder -> mqtt-packet parser', () => {
         let bytes: Buffer | undefined;
         try {
           bytes = encodePacket(packet, version);
+          assert.equal(packetLength(packet, version), bytes.length, 'packetLength');
           const parsed = mqttPacketParse(bytes, version);
           if (parsed.error) throw parsed.error;
           assert.equal(parsed.packets.length, 1, 'mqtt-packet emitted one packet');
@@ -191,4 +192,53 @@ describe('the generator itself', () => {
     assert.ok(bigPackets > 5, `packets with a 3-byte remaining length: ${bigPackets}`);
     assert.deepEqual([...qos].sort(), [0, 1, 2]);
   });
+});
+
+describe('our fan-out path (preparePublish + encodePreparedPublish) -> mqtt-packet parser', () => {
+  for (const version of VERSIONS) {
+    test(`MQTT ${version === 3 ? '3.1' : version === 4 ? '3.1.1' : '5.0'}: ${COUNT / 2} random deliveries equal encodePacket and parse back equal`, () => {
+      const seed = seedFor(version, 3);
+      const rng = new Random(seed);
+      for (let i = 0; i < COUNT / 2; i++) {
+        const packet = generatePacket(rng, version, PacketType.Publish, { mqttPacket: 'parse' }) as PublishPacket;
+        // The per-delivery properties are written around the message's own: topic alias first,
+        // then subscription identifiers, the message's properties, message expiry last.
+        const { topicAlias, subscriptionIdentifiers, messageExpiryInterval, ...messageProperties } = packet.properties ?? {};
+        const omitTopic = topicAlias !== undefined && rng.bool();
+        const expected: PublishPacket = { ...packet, topic: omitTopic ? '' : packet.topic };
+        if (version === 5) {
+          const ordered: Properties = {};
+          if (topicAlias !== undefined) ordered.topicAlias = topicAlias;
+          if (subscriptionIdentifiers !== undefined) ordered.subscriptionIdentifiers = subscriptionIdentifiers;
+          Object.assign(ordered, messageProperties);
+          if (messageExpiryInterval !== undefined) ordered.messageExpiryInterval = messageExpiryInterval;
+          expected.properties = ordered;
+        }
+        let bytes: Buffer | undefined;
+        try {
+          const prepared = preparePublish(
+            { topic: packet.topic, payload: packet.payload, ...(version === 5 ? { properties: messageProperties } : {}) },
+            version,
+          );
+          bytes = encodePreparedPublish(prepared, {
+            qos: packet.qos,
+            retain: packet.retain,
+            dup: packet.dup,
+            packetId: packet.packetId,
+            subscriptionIdentifiers,
+            messageExpiryInterval,
+            topicAlias,
+            omitTopic,
+          });
+          assert.equal(bytes.toString('hex'), encodePacket(expected, version).toString('hex'), 'same bytes as encodePacket');
+          const parsed = mqttPacketParse(bytes, version);
+          if (parsed.error) throw parsed.error;
+          assert.equal(parsed.packets.length, 1);
+          assert.deepStrictEqual(fromMqttPacket(parsed.packets[0]!, version), expected);
+        } catch (e) {
+          throw failure('the fan-out path wrote a different packet', seed, version, i, expected, bytes, e);
+        }
+      }
+    });
+  }
 });
