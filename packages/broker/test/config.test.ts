@@ -741,6 +741,35 @@ describe('reload (SIGHUP)', () => {
     assert.equal(r.config.listeners[0]?.maxQos, 2);
   });
 
+  test('plugin options, listener protocol and the listener list are untouched by a reload', () => {
+    const f = join(tmp, 'reload4.conf');
+    writeFileSync(f, 'listener 1884\nplugin /p.so\nplugin_opt_abc 1\n');
+    const start = loadConfigFile(f);
+    assert.ok(start.ok);
+    if (!start.ok) return;
+    writeFileSync(f, 'listener 1884\nprotocol websockets\nplugin /p.so\nplugin_opt_abc 2\nplugin_opt_def 3\n');
+    const r = reloadConfig(start.config);
+    assert.ok(r.ok, r.ok ? '' : r.messages.map((m) => m.text).join('\n'));
+    if (!r.ok) return;
+    assert.deepEqual(r.config.security.plugins, [{ path: '/p.so', options: [{ key: 'abc', value: '1' }], denySpecialChars: true }]);
+    assert.equal(r.config.listeners[0]?.protocol, 'mqtt');
+    assert.equal(r.config.listeners.length, 1);
+  });
+
+  test('only the last -c file is re-read', () => {
+    const a = join(tmp, 'reload-a.conf');
+    const b = join(tmp, 'reload-b.conf');
+    writeFileSync(a, 'sys_interval 3\n');
+    writeFileSync(b, 'max_queued_messages 9\n');
+    const start = loadBrokerConfig(['-c', a, '-c', b]);
+    assert.ok(start.ok);
+    if (!start.ok) return;
+    assert.equal(start.config.sysInterval, 3);
+    const r = reloadConfig(start.config);
+    assert.ok(r.ok);
+    if (r.ok) assert.equal(r.config.sysInterval, 10);
+  });
+
   test('reloadableOptions splits the options in use', () => {
     const c = ok('listener 1884\nmax_connections 5\nsys_interval 3\nuser u\npassword_file /p\nmax_keepalive 60\nconnection b\naddress h\ntopic t\n');
     const s = reloadableOptions(c);

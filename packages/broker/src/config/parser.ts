@@ -311,7 +311,7 @@ export class ConfigLoader {
     let handler = HANDLERS[name];
     if (handler === undefined && (name.startsWith('auth_opt_') || name.startsWith('plugin_opt_'))) handler = pluginOption;
     if (handler === undefined) fail(`Error: Unknown configuration variable "${decodeBytes(name)}".`);
-    if (this.reload && SKIPPED_ON_RELOAD.has(name)) return undefined;
+    if (this.reload && (SKIPPED_ON_RELOAD.has(name) || handler === pluginOption)) return undefined;
     const h: HandlerContext = { name, cur, file: ctx, line, feature: undefined, skip: false };
     handler(this, h);
     if (!h.skip) {

@@ -64,7 +64,7 @@ function cloneListener(l: ListenerConfig): ListenerConfig {
 /**
  * Merges a reload result into the running config: R fields from `reloaded`, the rest
  * (listeners' network settings, plugins, bridges, pid_file, user...) from `current`.
- * `reloaded.listeners` must be the re-configured copies of current's listeners.
+ * `reloaded.listeners` must be the re-configured copies of current's listeners, in order.
  */
 export function mergeReloadedConfig(current: BrokerConfig, reloaded: BrokerConfig): BrokerConfig {
   const next = structuredClone(current);
@@ -73,7 +73,15 @@ export function mergeReloadedConfig(current: BrokerConfig, reloaded: BrokerConfi
   for (const key of RELOADED_FIELDS) target[key] = structuredClone(source[key]);
   next.security = { ...structuredClone(reloaded.security), plugins: structuredClone(current.security.plugins) };
   if (current.localOnly) next.security.allowAnonymous = true;
-  next.listeners = reloaded.listeners.map(cloneListener);
+  // Listeners keep their startup settings; only their security block is re-read.
+  next.listeners = current.listeners.map((l, i) => {
+    const r = reloaded.listeners[i];
+    const copy = cloneListener(l);
+    if (r !== undefined && l.origin !== 'local-only') {
+      copy.security = { ...structuredClone(r.security), plugins: structuredClone(l.security.plugins) };
+    }
+    return copy;
+  });
   next.messages = [...reloaded.messages];
   next.optionUses = [...reloaded.optionUses];
   if (current.verbose) next.logTypes = [...ALL_LOG_TYPES];
@@ -88,7 +96,8 @@ export function reloadConfig(current: BrokerConfig, options: LoadOptions = {}): 
   const listeners = current.listeners.map(cloneListener);
   const loader = new ConfigLoader(options, { listeners, localOnly: current.localOnly });
   loader.config.perListenerSettings = false;
-  for (const file of current.configFiles) {
+  // Mosquitto re-reads only the last -c file (db.config_file is overwritten by each -c).
+  for (const file of current.configFiles.slice(-1)) {
     const f = loader.readMainFile(file);
     if (f) return f;
   }
