@@ -611,6 +611,8 @@ describe('config files', () => {
     const c = defaultConfig({ verbose: true, ports: [1884, 1885] });
     assert.deepEqual(c.listeners.map((l) => `${l.host}:${l.port}`), ['127.0.0.1:1884', '::1:1884', '127.0.0.1:1885', '::1:1885']);
     assert.equal(c.logTypes.length, 9);
+    assert.equal(c.security.allowAnonymous, true);
+    assert.deepEqual(c.configFiles, []);
   });
 });
 

@@ -21,6 +21,8 @@ function finish(loader: ConfigLoader, cli: CommandLineSettings): ConfigFailure |
   c.commandLinePorts = [...(cli.ports ?? [])];
   const d = c.defaultListener;
   if (c.localOnly) {
+    // Also without any -c file (Mosquitto then never runs its anonymous defaulting).
+    c.security.allowAnonymous = true;
     // Reference §2.3: loopback listeners (IPv4 then IPv6) on each -p port, or 1883;
     // whatever the file said about the default listener is dropped.
     const ports = c.commandLinePorts.length > 0 ? c.commandLinePorts : [1883];
