@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadBrokerConfig, loadConfigFile, reloadConfig, usageText, type BrokerStartup } from '../src/index.js';
+import { INCLUDE_CASES } from './fixtures/config/include-cases.js';
 import { INVALID_CASES } from './fixtures/config/invalid-cases.js';
 
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => spawnSync(p, ['-h'], { timeout: 5000 }).status === 3);
@@ -57,22 +58,21 @@ describe('config errors match Debian mosquitto 2.0.11', { skip }, () => {
     });
   }
 
-  test('include_dir: order, Loading lines and nested error locations', () => {
-    const dir = join(tmp, 'inc.d');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'b.conf'), 'bogus_b\n');
-    writeFileSync(join(dir, 'B.conf'), 'sys_interval 5\n');
-    writeFileSync(join(dir, 'a.conf'), '# x\nlog_type debug\n');
-    writeFileSync(join(dir, '_.conf'), 'bogus_underscore\n');
-    writeFileSync(join(dir, 'skip.txt'), 'bogus_txt\n');
-    const main = join(tmp, 'inc-main.conf');
-    writeFileSync(main, `\ninclude_dir ${dir}\n`);
-    const theirs = runMosquitto(['-c', main]);
-    const ours = loadConfigFile(main);
-    assert.equal(theirs.status, 3);
-    assert.equal(ours.ok, false);
-    assert.deepEqual(ourLines(ours), theirs.lines);
-  });
+  for (const [i, k] of INCLUDE_CASES.entries()) {
+    test(`include_dir: ${k.name}`, () => {
+      const root = join(tmp, `include-${i}`);
+      for (const [rel, text] of Object.entries(k.files)) {
+        mkdirSync(join(root, rel, '..'), { recursive: true });
+        writeFileSync(join(root, rel), text.replaceAll('ROOT', root));
+      }
+      const main = join(root, 'main.conf');
+      const theirs = runMosquitto(['-c', main]);
+      const ours = loadConfigFile(main);
+      assert.equal(theirs.status, 3);
+      assert.equal(ours.ok, false);
+      assert.deepEqual(ourLines(ours), theirs.lines);
+    });
+  }
 
   const cli: Array<[string, string[]]> = [
     ['unknown option', ['-x']],

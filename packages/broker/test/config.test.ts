@@ -23,6 +23,7 @@ import {
   type BrokerConfig,
   type ConfigResult,
 } from '../src/index.js';
+import { INCLUDE_CASES } from './fixtures/config/include-cases.js';
 import { INVALID_CASES } from './fixtures/config/invalid-cases.js';
 
 const FIXTURES = new URL('../../test/fixtures/config/', import.meta.url).pathname;
@@ -558,6 +559,19 @@ describe('include_dir', () => {
     // The value is not trimmed: the extra space is part of the directory name.
     if (!r2.ok) assert.equal(r2.messages[0]?.text, `Error: Unable to open include_dir ' ${d}'.`);
   });
+
+  for (const [i, k] of INCLUDE_CASES.entries()) {
+    test(k.name, () => {
+      const root = join(tmp, `include-case-${i}`);
+      for (const [rel, text] of Object.entries(k.files)) {
+        mkdirSync(join(root, rel, '..'), { recursive: true });
+        writeFileSync(join(root, rel), text.replaceAll('ROOT', root));
+      }
+      const r = loadConfigFile(join(root, 'main.conf'));
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.deepEqual(r.messages.map((m) => m.text), k.lines.map((l) => l.replaceAll('ROOT', root)));
+    });
+  }
 
   test('sort order: case-insensitive first, then uppercase before lowercase, bytewise', () => {
     const names = ['b.conf', 'B.conf', 'a.conf', 'A.conf', '_.conf', 'Z.conf', 'aa.conf', '0.conf'];
