@@ -2,7 +2,7 @@
 // deliberately differs from Mosquitto 2.0.11 to never lose data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePasswordHash, PasswordFile, AuthResult, type PasswordHash } from '@skeeter/password-file';
 import { DEBIAN, debianMissing, fixtures, OUR_PASSWD, run, tempDir } from './helpers.js';
@@ -316,4 +316,16 @@ test('replaying every recorded Debian run gives the same statuses and texts, plu
     ['pwfile-comment', 'mona', 'mona-pass', true],
   ];
   for (const [file, user, pw, ok] of expectations) assert.equal(await accepts(join(dir, file), user, pw), ok, `${file} ${user}`);
+});
+
+test('root editing a file owned by another user keeps the owner', { skip: process.getuid?.() === 0 ? false : 'needs root to chown' }, async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'pw');
+  copyFileSync(join(fixtures, 'pwfile-update.before'), path);
+  chownSync(path, 1, 1);
+  assert.equal(run(OUR_PASSWD, ['-H', 'sha512', '-b', path, 'user1', 'x']).status, 0);
+  assert.deepEqual([statSync(path).uid, statSync(path).gid], [1, 1]);
+  assert.equal(run(OUR_PASSWD, ['-H', 'sha512', '-c', '-b', path, 'user1', 'x']).status, 0);
+  assert.deepEqual([statSync(path).uid, statSync(path).gid], [1, 1]);
+  assert.equal(await accepts(path, 'user1', 'x'), true);
 });
