@@ -60,12 +60,20 @@ class Cursor {
   u32be(): number {
     return this.buf.readUInt32BE(this.take(4));
   }
-  /** 64-bit fields are written in host order by Mosquitto: little-endian on every platform it ships on. */
+  /**
+   * 64-bit fields are written in host order by Mosquitto: little-endian on every platform it
+   * ships on. Assembled from two 32-bit halves: most values fit in 32 bits, and BigInt(small)
+   * is much cheaper than readBigUInt64LE.
+   */
   u64le(): bigint {
-    return this.buf.readBigUInt64LE(this.take(8));
+    const at = this.take(8);
+    const b = this.buf;
+    const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+    const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>> 0;
+    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
   i64le(): bigint {
-    return this.buf.readBigInt64LE(this.take(8));
+    return BigInt.asIntN(64, this.u64le());
   }
   skip(n: number): void {
     this.take(n);
@@ -125,7 +133,15 @@ export type ChunkResult =
 export interface DecodeOptions {
   /** Copy byte strings out of the window (default true). db_dump passes false for speed. */
   readonly copy?: boolean;
+  /**
+   * Do not extract the byte strings of MSG_STORE records (source id, source username, topic,
+   * payload come back as one shared empty Buffer); everything is still read and checked. For
+   * consumers that only count, like `db_dump --stats`.
+   */
+  readonly skipMessageBodies?: boolean;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Decodes the chunk starting at `buf[start]`, which sits at file offset `fileOffset`.
@@ -141,6 +157,7 @@ export function decodeChunk(
   options: DecodeOptions = {},
 ): ChunkResult {
   const c = new Cursor(buf, start, eof, options.copy ?? true);
+  const skipBodies = options.skipMessageBodies === true;
   const v56 = version === 5 || version === 6;
   let type: number;
   let length: number;
@@ -164,7 +181,7 @@ export function decodeChunk(
         record = v56 ? cfgV56(c) : cfgV234(c);
         break;
       case ChunkType.MSG_STORE:
-        record = v56 ? msgStoreV56(c, length) : msgStoreV234(c, version);
+        record = v56 ? msgStoreV56(c, length, skipBodies) : msgStoreV234(c, version);
         break;
       case ChunkType.CLIENT_MSG:
         record = v56 ? clientMsgV56(c, length) : clientMsgV234(c);
@@ -229,7 +246,7 @@ function properties(c: Cursor, rest: number): readonly Property[] | null {
   return parsePropertyBlock(c.buf.subarray(at, at + rest));
 }
 
-function msgStoreV56(c: Cursor, length: number): DbRecord {
+function msgStoreV56(c: Cursor, length: number, skipBodies: boolean): DbRecord {
   const storeId = c.u64le();
   const expiryTime = c.i64le();
   const payloadLength = c.u32be();
@@ -242,6 +259,13 @@ function msgStoreV56(c: Cursor, length: number): DbRecord {
   const qos = c.u8();
   const retain = c.u8();
   const rest = restLength(length, FixedSize.MSG_STORE + payloadLength + sourceIdLength + sourceUsernameLength + topicLength);
+  if (skipBodies) {
+    c.skip(sourceIdLength + sourceUsernameLength + topicLength + payloadLength);
+    return {
+      kind: 'msg_store', storeId, expiryTime, sourceMid, sourcePort, sourceId: null, sourceUsername: null, topic: null, qos, retain,
+      payload: EMPTY, properties: properties(c, rest),
+    };
+  }
   const sourceId = c.str(sourceIdLength);
   const sourceUsername = c.str(sourceUsernameLength);
   const topic = c.str(topicLength);

@@ -17,7 +17,15 @@ export {
 } from './properties.js';
 export type * from './records.js';
 export { decodeChunk, decodeHeader, NeedMoreData, type ChunkResult, type DecodeOptions, type HeaderResult } from './decoder.js';
-export { readDbBuffer, readDbFile, readDbHandle, type DbEvent, type StreamOptions } from './reader.js';
+export {
+  readDbBuffer,
+  readDbFile,
+  readDbFileBatches,
+  readDbHandle,
+  readDbHandleBatches,
+  type DbEvent,
+  type StreamOptions,
+} from './reader.js';
 export { chunkBodyLength, chunkTypeOf, encodeDb, encodeHeader, writeChunk } from './encoder.js';
 export { writeDbFile, type WriteOptions, type WriteResult } from './writer.js';
 export {

@@ -44,10 +44,14 @@ export interface StreamOptions extends DecodeOptions {
 }
 
 /**
- * Streams the events of a file through a FileHandle. The handle stays open; the caller owns it.
- * Memory: one read block plus the largest chunk (a chunk is decoded from one contiguous window).
+ * Streams the events of a file through a FileHandle, in batches: every chunk that is complete
+ * in the current window is decoded synchronously, then the batch is yielded and the next block
+ * read. Batching keeps the per-record cost free of promise machinery. The handle stays open;
+ * the caller owns it. Memory: one read block plus the largest chunk (a chunk is decoded from
+ * one contiguous window; with `copy: false` the records of a batch are views of that window,
+ * which is never reused, so they stay valid).
  */
-export async function* readDbHandle(fh: FileHandle, options: StreamOptions = {}): AsyncGenerator<DbEvent> {
+export async function* readDbHandleBatches(fh: FileHandle, options: StreamOptions = {}): AsyncGenerator<DbEvent[]> {
   const blockSize = options.blockSize ?? 1 << 20;
   const size = (await fh.stat()).size;
   let window: Buffer = Buffer.alloc(0);
@@ -93,22 +97,28 @@ export async function* readDbHandle(fh: FileHandle, options: StreamOptions = {})
       await fill(e.needed);
     }
   }
-  yield { event: 'header', header };
+  let batch: DbEvent[] = [{ event: 'header', header }];
 
   for (;;) {
     let r;
     try {
       r = decodeChunk(window, pos, eof, header.version, base + pos, options);
     } catch (e) {
-      if (!(e instanceof NeedMoreData)) throw e;
+      if (!(e instanceof NeedMoreData)) {
+        // Hand out what decoded cleanly before the fault, then fail.
+        if (batch.length > 0) yield batch;
+        throw e;
+      }
+      if (batch.length > 0) yield batch;
+      batch = [];
       await fill(e.needed);
       continue;
     }
-    if (r.kind === 'end') return;
+    if (r.kind === 'end') break;
     if (r.kind === 'unknown') {
-      yield { event: 'unknown', type: r.type, length: r.length, offset: r.offset };
+      batch.push({ event: 'unknown', type: r.type, length: r.length, offset: r.offset });
       const target = base + r.next + r.skip;
-      if (target >= size) return;
+      if (target >= size) break;
       if (r.next + r.skip <= window.length) {
         pos = r.next + r.skip;
       } else {
@@ -121,8 +131,24 @@ export async function* readDbHandle(fh: FileHandle, options: StreamOptions = {})
       }
       continue;
     }
-    yield { event: 'chunk', chunk: r.chunk };
+    batch.push({ event: 'chunk', chunk: r.chunk });
     pos = r.next;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Like readDbHandleBatches, one event at a time (simpler, slower per record). */
+export async function* readDbHandle(fh: FileHandle, options: StreamOptions = {}): AsyncGenerator<DbEvent> {
+  for await (const batch of readDbHandleBatches(fh, options)) yield* batch;
+}
+
+/** Streams batches of events of the file at `path` (opened read-only, closed when done). */
+export async function* readDbFileBatches(path: string, options: StreamOptions = {}): AsyncGenerator<DbEvent[]> {
+  const fh = await open(path, 'r');
+  try {
+    yield* readDbHandleBatches(fh, options);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { DBID_SIZE, DB_OLDEST_READABLE_VERSION, DB_VERSION } from './constants.js';
 import { PersistenceError, incompatibleDbidError, unsupportedVersionError } from './errors.js';
-import { readDbFile, type DbEvent, type StreamOptions } from './reader.js';
+import { readDbFileBatches, type StreamOptions } from './reader.js';
 import type { ClientMsgRecord, ClientRecord, DbRecord, MsgStoreRecord, SubRecord } from './records.js';
 
 /** A persistent session and the messages queued for / in flight with it. */
@@ -141,14 +141,16 @@ export async function loadDbFile(path: string, options: StreamOptions = {}): Pro
   const builder = new DbStateBuilder();
   let version: number | null = null;
   try {
-    for await (const ev of readDbFile(path, options) as AsyncIterable<DbEvent>) {
-      if (ev.event === 'header') {
-        checkVersion(ev.header.version);
-        version = ev.header.version;
-      } else if (ev.event === 'chunk') {
-        builder.add(ev.chunk.record);
-      } else {
-        warnings.push(`Warning: Unsupported chunk "${ev.type}" in persistent database file. Ignoring.`);
+    for await (const batch of readDbFileBatches(path, options)) {
+      for (const ev of batch) {
+        if (ev.event === 'header') {
+          checkVersion(ev.header.version);
+          version = ev.header.version;
+        } else if (ev.event === 'chunk') {
+          builder.add(ev.chunk.record);
+        } else {
+          warnings.push(`Warning: Unsupported chunk "${ev.type}" in persistent database file. Ignoring.`);
+        }
       }
     }
   } catch (e) {

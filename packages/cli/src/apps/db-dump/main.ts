@@ -8,7 +8,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { ChunkType, DB_VERSION, PersistenceError, readDbHandle, type DbEvent } from '@skeeter/persistence';
+import { ChunkType, DB_VERSION, PersistenceError, readDbHandleBatches, type DbEvent } from '@skeeter/persistence';
 import { baseMessageJson, clientJson, clientMessageJson, JSON_SECTIONS, retainedJson, subscriptionJson } from './json.js';
 import { ByteOutput, cString, int32 } from './output.js';
 import { Progress } from './progress.js';
@@ -130,8 +130,13 @@ function failure(e: unknown, print: boolean, out: ByteOutput, io: DbDumpIo): Sca
   throw e;
 }
 
-async function* events(fh: FileHandle, progress: Progress): AsyncGenerator<DbEvent> {
-  yield* readDbHandle(fh, { copy: false, onProgress: (offset, size) => progress.update(offset, size) });
+/** Batches of events; records are views of the read window (nothing here keeps them). */
+function batches(fh: FileHandle, progress: Progress, countOnly = false): AsyncGenerator<DbEvent[]> {
+  return readDbHandleBatches(fh, {
+    copy: false,
+    skipMessageBodies: countOnly,
+    onProgress: (offset, size) => progress.update(offset, size),
+  });
 }
 
 async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOutput, io: DbDumpIo, progress: Progress): Promise<number> {
@@ -145,7 +150,7 @@ async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOu
 
   let end: ScanEnd = { status: 'ok' };
   try {
-    for await (const ev of events(fh, progress)) {
+    for await (const batch of batches(fh, progress, !print)) for (const ev of batch) {
       if (ev.event === 'header') {
         const { crc, version } = ev.header;
         if (print) {
@@ -157,7 +162,6 @@ async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOu
         continue;
       }
       if (ev.event === 'unknown') {
-        await out.flush();
         io.stderr.write(`Warning: Unsupported chunk "${int32(ev.type)}" in persistent database file. Ignoring.\n`);
         continue;
       }
@@ -214,7 +218,7 @@ async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOu
           if (print) out.put(subText(record, length));
           break;
       }
-      await out.maybeFlush();
+      if (out.pending >= 1 << 20) await out.flush();
     }
   } catch (e) {
     if (e instanceof PersistenceError && e.code === 'CORRUPT' && e.details.chunkType === ChunkType.RETAIN) {
@@ -254,7 +258,7 @@ async function retainLength(fh: FileHandle, offset: number): Promise<number> {
  */
 async function jsonDump(fh: FileHandle, out: ByteOutput, io: DbDumpIo, progress: Progress): Promise<number> {
   try {
-    for await (const ev of events(fh, progress)) {
+    for await (const batch of batches(fh, progress, true)) for (const ev of batch) {
       if (ev.event === 'chunk' && ev.chunk.record.kind === 'cfg' && ev.chunk.record.dbidSize !== 8) {
         io.stderr.write(`Error: Incompatible database configuration (dbid size is ${ev.chunk.record.dbidSize} bytes, expected 8)`);
         return 1;
@@ -272,7 +276,7 @@ async function jsonDump(fh: FileHandle, out: ByteOutput, io: DbDumpIo, progress:
     const [name, kind] = JSON_SECTIONS[s]!;
     out.put(`\t"${name}":\t[`);
     let first = true;
-    for await (const ev of events(fh, progress)) {
+    for await (const batch of batches(fh, progress)) for (const ev of batch) {
       if (ev.event !== 'chunk' || ev.chunk.record.kind !== kind) continue;
       const r = ev.chunk.record;
       let item: string;
