@@ -29,7 +29,8 @@ const VERSIONS: Array<[ProtocolVersion, string]> = [
 ];
 
 for (const [version, name] of VERSIONS) {
-  test(`MQTT ${name}: ${PER_VERSION} random and mutated inputs give packets or MqttProtocolError only`, async () => {
+  // The timeout bounds a slow run; the watchdog inside catches a hang much sooner.
+  test(`MQTT ${name}: ${PER_VERSION} random and mutated inputs give packets or MqttProtocolError only`, { timeout: 180_000 }, async () => {
     const seed = (SEED + version) >>> 0;
     const result = await runWatchedFuzz({
       seed,
