@@ -113,3 +113,36 @@ test('odd password files: the live Debian broker still answers as recorded, and 
   assert.deepEqual(liveMessages, recorded.broker_load_messages.map((m) => m.replace("'pwfile-tricky'", `'${path}'`)));
   assert.deepEqual(liveMessages, ours.messages.map((m) => m.text));
 });
+
+test('the same edits with our tool and with Debian give the same users in the same order', { skip: debianMissing('passwd') }, async (t) => {
+  const dir = tempDir(t);
+  const ours = join(dir, 'ours');
+  const theirs = join(dir, 'theirs');
+  const steps: string[][] = [
+    ['-c', '-b', 'FILE', 'a', 'pw-a'],
+    ['-b', 'FILE', 'b', 'pw-b'],
+    ['-b', 'FILE', 'c', 'pw-c'],
+    ['-b', 'FILE', 'b', 'pw-b2'],
+    ['-D', 'FILE', 'a'],
+    ['-b', 'FILE', ' e ', 'pw-e'],
+    ['-b', 'FILE', ' e ', 'pw-e2'],
+    ['-b', 'FILE', 'ünï', 'pw-ü'],
+    ['-D', 'FILE', 'c'],
+    ['-b', 'FILE', 'a', ''],
+  ];
+  for (const step of steps) {
+    const mine = run(OUR_PASSWD, ['-H', 'sha512-pbkdf2', '-I', '101', ...step.map((s) => (s === 'FILE' ? ours : s))]);
+    const debian = run(DEBIAN.passwd, step.map((s) => (s === 'FILE' ? theirs : s)));
+    assert.equal(mine.status, debian.status, step.join(' '));
+    assert.equal(mine.stderr, debian.stderr, step.join(' '));
+  }
+  const names = (path: string): string[] => readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => l.slice(0, l.indexOf(':')));
+  assert.deepEqual(names(ours), names(theirs));
+  assert.deepEqual(names(ours), ['b', ' e ', ' e ', 'ünï', 'a']);
+  const oursFile = PasswordFile.parse(readFileSync(ours), { rules: MOSQUITTO_2_0_RULES });
+  const theirsFile = PasswordFile.parse(readFileSync(theirs), { rules: MOSQUITTO_2_0_RULES });
+  for (const [user, pw] of [['b', 'pw-b2'], ['b', 'pw-b'], ['e', 'pw-e2'], ['e', 'pw-e'], ['ünï', 'pw-ü'], ['a', ''], ['c', 'pw-c']] as const) {
+    assert.equal(await oursFile.check(user, pw), await theirsFile.check(user, pw), `${user} ${pw}`);
+  }
+  assert.equal(await oursFile.check('e', 'pw-e2'), 'allow', 'duplicates: the last line wins');
+});

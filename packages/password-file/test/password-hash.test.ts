@@ -119,3 +119,18 @@ test('looksHashed: only fields a 2.1 reader decodes', () => {
   assert.equal(looksHashed('plain-pw-1'), false);
   assert.equal(looksHashed('$7$not-really'), false);
 });
+
+test('PBKDF2 and argon2 run off the event loop: other callbacks run while hashing', async () => {
+  for (const kind of [HashKind.sha512Pbkdf2, HashKind.argon2id] as const) {
+    let turned = false;
+    const hashing = hashPassword('pw', kind === HashKind.sha512Pbkdf2 ? { kind, iterations: 1_000_000 } : { kind });
+    setImmediate(() => (turned = true));
+    const hash = await hashing;
+    assert.equal(turned, true, `${kind}: the event loop turned before the hash was ready`);
+    turned = false;
+    const verifying = verifyPassword(hash, 'pw');
+    setImmediate(() => (turned = true));
+    assert.equal(await verifying, true);
+    assert.equal(turned, true, `${kind}: the event loop turned before the check was done`);
+  }
+});
