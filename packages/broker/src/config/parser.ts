@@ -164,7 +164,8 @@ export class ConfigLoader {
     this.hostname = options.hostname ?? osHostname();
     this.reload = reload;
     if (reload) {
-      // config__init_reload: the per-listener security options start again from defaults.
+      // The per-listener security options are read again from scratch. (Mosquitto keeps the
+      // old ones, so e.g. a per-listener auto_id_prefix makes its reload fail as a duplicate.)
       for (const l of reload.listeners) {
         if (l.origin === 'local-only') continue;
         const plugins = l.security.plugins;
@@ -308,7 +309,8 @@ export class ConfigLoader {
     line: number,
   ): { errorFile: string | undefined; errorLine: number | undefined } | undefined {
     if (name === 'include_dir') return this.includeDir(cur, ctx);
-    let handler = HANDLERS[name];
+    // hasOwn: names such as "constructor" or "__proto__" are unknown options, not prototype keys.
+    let handler = Object.hasOwn(HANDLERS, name) ? HANDLERS[name] : undefined;
     if (handler === undefined && (name.startsWith('auth_opt_') || name.startsWith('plugin_opt_'))) handler = pluginOption;
     if (handler === undefined) fail(`Error: Unknown configuration variable "${decodeBytes(name)}".`);
     if (this.reload && (SKIPPED_ON_RELOAD.has(name) || handler === pluginOption)) return undefined;
@@ -502,7 +504,7 @@ function globalString(key: GlobalStringKey): Handler {
   };
 }
 
-/** Options that exist only inside a `connection` block; all are NR. */
+/** acl_file / password_file / psk_file: PL string options. */
 function securityFile(key: 'aclFile' | 'passwordFile' | 'pskFile'): Handler {
   return (l, h) => {
     const s = l.security(h);
@@ -573,7 +575,7 @@ function addBridgeTopic(
 
 // ---- handlers --------------------------------------------------------------------------------
 
-const pluginOption: Handler = (l, h) => {
+const pluginOption: Handler = (_l, h) => {
   const plugin = h.file.plugin;
   if (plugin === undefined) fail('Error: An auth_opt_ option exists in the config file without an auth_plugin.');
   const prefixLength = h.name.startsWith('auth_opt_') ? 'auth_opt_'.length : 'plugin_opt_'.length;
@@ -584,7 +586,6 @@ const pluginOption: Handler = (l, h) => {
   const value = h.cur.restSkippingBlanks();
   if (value.length === 0) fail(`Error: Empty ${decodeBytes(key)} value in configuration.`);
   plugin.options.push({ key: decodeBytes(key), value: decodeBytes(value) });
-  void l;
 };
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
@@ -630,9 +631,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     d.host = parseString(h, 'default listener bind_address', d.host);
   },
   bind_interface: listenerString('bindInterface'),
-  http_dir: (l, h) => {
-    listenerString('httpDir')(l, h);
-  },
+  http_dir: listenerString('httpDir'),
   check_retain_source: (l, h) => {
     l.security(h);
     l.config.checkRetainSource = parseBool(h);
@@ -731,11 +730,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
       l.addLogType(t);
     }
   },
-  max_connections: (_l, h) => {
+  max_connections: (l, h) => {
     const tok = h.cur.next();
     if (tok === undefined) {
       // Logged as an error, yet Mosquitto carries on.
-      _l.log('error', 'Error: Empty max_connections value in configuration.');
+      l.log('error', 'Error: Empty max_connections value in configuration.');
       return;
     }
     const v = atoi(tok);
