@@ -44,6 +44,14 @@ export interface PersistenceErrorDetails {
   readonly dbidSize?: number;
 }
 
+/**
+ * What Mosquitto 2.0.11 logs after any restore failure, before exiting with status 1
+ * (observed with the Debian broker). The failure's own line (this error's `message`) comes
+ * first, except for truncated or corrupt chunks, where Mosquitto logs at most a strerror()
+ * line with a stale errno (e.g. "Error: Not a directory.") or nothing.
+ */
+export const RESTORE_FAILED_LOG_LINE = "Error: Couldn't open database.";
+
 export class PersistenceError extends Error {
   override readonly name = 'PersistenceError';
   readonly code: PersistenceErrorCode;
