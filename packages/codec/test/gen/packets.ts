@@ -188,7 +188,7 @@ function u16(rng: Random): number {
 function plainValue(rng: Random, type: number): unknown {
   switch (type) {
     case PropertyType.Byte:
-      // Every MQTT 5 byte property is 0 or 1 (Maximum QoS too) [MQTT-3.2.2.3.4 ff.].
+      // Every MQTT 5 byte property is 0 or 1, Maximum QoS too (3.2.2.3.4 and the others).
       return rng.int(0, 1);
     case PropertyType.TwoByteInteger:
       return u16(rng);
@@ -226,7 +226,7 @@ export function properties(rng: Random, ctx: PropertyContext): Properties {
         break;
       case 'subscriptionIdentifiers': {
         // SUBSCRIBE carries exactly one [MQTT-3.8.2.1.2]; a server-to-client PUBLISH one per
-        // matching subscription. Zero is a Protocol Error [MQTT-3.3.4-? / 3.8.2.1.2].
+        // matching subscription. Zero is a Protocol Error (3.3.2.3.8, 3.8.2.1.2).
         const n = ctx.where === PacketType.Subscribe ? 1 : rng.int(1, 4);
         const ids: number[] = [];
         for (let i = 0; i < n; i++) ids.push(rng.pick([1, 127, 128, 16383, 16384, 268_435_455, rng.int(1, 268_435_455)]));
