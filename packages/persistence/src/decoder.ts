@@ -25,20 +25,27 @@ export class NeedMoreData {
 
 class Truncated {}
 
-/** Reads fields off a window; past its end it throws NeedMoreData, or Truncated at end of file. */
-class Cursor {
-  readonly buf: Buffer;
-  readonly start: number;
-  pos: number;
-  readonly eof: boolean;
-  readonly copy: boolean;
+const ZERO = 0n;
 
-  constructor(buf: Buffer, start: number, eof: boolean, copy: boolean) {
+/**
+ * Reads fields off a window; past its end it throws NeedMoreData, or Truncated at end of file.
+ * One instance is reset for every chunk (decoding is synchronous and never re-entrant): millions
+ * of chunks should not mean millions of cursors for the garbage collector.
+ */
+class Cursor {
+  buf: Buffer = Buffer.alloc(0);
+  start = 0;
+  pos = 0;
+  eof = false;
+  copy = true;
+
+  reset(buf: Buffer, start: number, eof: boolean, copy: boolean): this {
     this.buf = buf;
     this.start = start;
     this.pos = start;
     this.eof = eof;
     this.copy = copy;
+    return this;
   }
 
   private take(n: number): number {
@@ -70,7 +77,8 @@ class Cursor {
     const b = this.buf;
     const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
     const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>> 0;
-    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    if (hi === 0) return lo === 0 ? ZERO : BigInt(lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
   i64le(): bigint {
     return BigInt.asIntN(64, this.u64le());
@@ -142,6 +150,7 @@ export interface DecodeOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+const cursor = new Cursor();
 
 /**
  * Decodes the chunk starting at `buf[start]`, which sits at file offset `fileOffset`.
@@ -156,7 +165,7 @@ export function decodeChunk(
   fileOffset: number,
   options: DecodeOptions = {},
 ): ChunkResult {
-  const c = new Cursor(buf, start, eof, options.copy ?? true);
+  const c = cursor.reset(buf, start, eof, options.copy ?? true);
   const skipBodies = options.skipMessageBodies === true;
   const v56 = version === 5 || version === 6;
   let type: number;
