@@ -93,7 +93,10 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   const s = session.session;
   s.protocolVersion = v;
   s.username = packet.username;
-  s.sendQuota = v === 5 ? (props.receiveMaximum ?? 65_535) : settings.maxInflightMessages;
+  // Outgoing QoS 1/2 in flight: max_inflight_messages, further limited on v5 by the client's
+  // Receive Maximum [MQTT-3.3.4-9] (Mosquitto applies both; checked against 2.0.11).
+  const inflightLimit = settings.maxInflightMessages > 0 ? settings.maxInflightMessages : 65_535;
+  s.sendQuota = v === 5 ? Math.min(props.receiveMaximum ?? 65_535, inflightLimit) : settings.maxInflightMessages;
   s.maxPacketSize = v === 5 ? (props.maximumPacketSize ?? 0) : 0;
 
   if (will) {
