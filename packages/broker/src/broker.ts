@@ -45,7 +45,14 @@ export interface BoundListener {
   family: 'IPv4' | 'IPv6';
 }
 
-export class Broker extends EventEmitter {
+/** Events a Node program can listen to; emitted only when someone listens. */
+export interface BrokerEvents {
+  connect: [clientId: string];
+  disconnect: [clientId: string];
+  publish: [message: StoredMessage];
+}
+
+export class Broker extends EventEmitter<BrokerEvents> {
   settings: BrokerSettings;
   readonly log: Logger;
   readonly tree = new SubscriptionTree();
@@ -180,6 +187,7 @@ export class Broker extends EventEmitter {
     }
     session.connection = conn;
     conn.session = session;
+    if (this.listenerCount('connect') > 0) this.emit('connect', clientId);
     session.expiryInterval = expiry;
     if (expiry === NEVER_EXPIRES && this.settings.persistentClientExpiration !== undefined) {
       session.expiryInterval = this.settings.persistentClientExpiration;
@@ -225,6 +233,7 @@ export class Broker extends EventEmitter {
    * QoS); v5 clients one per matching subscription, each with its identifier (reference 9.3).
    */
   publish(message: StoredMessage): number {
+    if (this.listenerCount('publish') > 0) this.emit('publish', message);
     if (message.retain) this.retained.set(message.topic, message);
     const { subs, groups } = this.tree.match(message.topic);
     if (subs.length === 0 && groups.length === 0) return 0;
@@ -394,6 +403,7 @@ export class Broker extends EventEmitter {
     const session = conn.session;
     if (!wasConnected || !session || session.connection !== conn) return;
     session.connection = undefined;
+    if (this.listenerCount('disconnect') > 0) this.emit('disconnect', session.clientId);
     if (session.will && !conn.willSuppressed) {
       const delay = session.will.delay;
       if (delay > 0 && session.persistent && reason.kind !== 'shutdown') {

@@ -15,3 +15,5 @@ export {
 } from './settings.js';
 export { MOSQUITTO_VERSION, SKEETER_VERSION, VERSION_STRING } from './version.js';
 export { runMosquitto } from './main.js';
+export { createBroker, ConfigError, type CreateBrokerOptions } from './create-broker.js';
+export type { BrokerEvents } from './broker.js';

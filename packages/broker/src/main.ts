@@ -51,10 +51,12 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     return;
   }
 
+  // Messages from reading the config come before logging is set up: Mosquitto prints them to
+  // stderr with the plain timestamp, whatever log_dest says.
+  printEarly(config.messages);
   const settings = toBrokerSettings(config);
   const log = new Logger(settings.log);
   log.notice(`${VERSION_STRING} starting`);
-  for (const m of config.messages) log.write(m.level, m.text);
   if (config.configFiles.length > 0) log.notice(`Config loaded from ${config.configFiles[config.configFiles.length - 1]}.`);
   else log.notice('Using default config.');
   if (config.localOnly) {
