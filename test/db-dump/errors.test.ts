@@ -4,9 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDbBuffer } from '@skeeter/persistence';
+import { launcher } from '../helpers/paths.js';
 import { fixtureBytes, fixturePath, run, withTempDir } from './helpers.js';
 
 const USAGE = 'Usage: db_dump [--stats | --client-stats] <mosquitto db filename>\n';
@@ -147,4 +149,25 @@ test('the launcher runs the built tool (not the placeholder)', async () => {
   const r = await run([fixturePath('a-empty')]);
   assert.equal(r.status, 0);
   assert.match(r.stdout.toString(), /^Mosquitto DB dump\n/);
+});
+
+test('a reader that goes away early (db_dump | head): quiet exit 141 like a SIGPIPE death, no stack trace', async () => {
+  const child = spawn(launcher('db_dump'), [fixturePath('e-large')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // The dump is ~480 KB, far more than a pipe holds: closing our end after the first data
+  // makes one of its later writes fail.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const status = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.kill(child.pid!, 'SIGKILL');
+      reject(new Error('db_dump did not exit within 30 s'));
+    }, 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  assert.equal(status, 141);
+  assert.equal(stderr, '');
 });
