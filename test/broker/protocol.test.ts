@@ -378,6 +378,24 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'v5 outgoing topic aliases (Mosquitto 2.1): first delivery sets the alias, later ones use it alone',
+    versions: [5],
+    debian: 'broker-created topic aliases are new in Mosquitto 2.1',
+    async run(ctx) {
+      const sub = await ctx.connected(5, { clientId: 'oalias-s', props: m.props(m.propU16(0x22, 2)) });
+      sub.send(m.subscribe(5, 1, [['oa/#', 0]]));
+      await ctx.expect(sub, m.suback(5, 1, [0]));
+      const pub = await ctx.connected(5, { clientId: 'oalias-p' });
+      for (const t of ['oa/1', 'oa/1', 'oa/2', 'oa/3', 'oa/2']) pub.send(m.publish(5, t, 'x'));
+      await ctx.expect(sub, m.publish(5, 'oa/1', 'x', { props: m.props(m.propU16(0x23, 1)) }));
+      await ctx.expect(sub, m.publish(5, '', 'x', { props: m.props(m.propU16(0x23, 1)) }));
+      await ctx.expect(sub, m.publish(5, 'oa/2', 'x', { props: m.props(m.propU16(0x23, 2)) }));
+      // The client allows two aliases: a third topic goes out in full, without one.
+      await ctx.expect(sub, m.publish(5, 'oa/3', 'x'));
+      await ctx.expect(sub, m.publish(5, '', 'x', { props: m.props(m.propU16(0x23, 2)) }));
+    },
+  },
+  {
     name: 'v5 message expiry: the remaining lifetime is sent; an expired retained message is gone',
     versions: [5],
     async run(ctx) {

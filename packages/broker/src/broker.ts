@@ -377,10 +377,21 @@ export class Broker extends EventEmitter<BrokerEvents> {
       if (packetId !== 0) this.completeDelivery(session, packetId);
       return;
     }
-    const buf = message.encode(conn.protocolVersion, qos, retain, dup, packetId, subIds, now, conn.listener.mountPoint);
+    let alias: number | undefined;
+    let omitTopic = false;
+    if (conn.outgoingAliasMax > 0) {
+      // First use of a topic sends it with a new alias; later uses send the alias alone.
+      const aliases = (conn.outgoingAliases ??= new Map());
+      alias = aliases.get(message.topic);
+      if (alias !== undefined) omitTopic = true;
+      else if (aliases.size < conn.outgoingAliasMax) aliases.set(message.topic, (alias = aliases.size + 1));
+    }
+    const buf = message.encode(conn.protocolVersion, qos, retain, dup, packetId, subIds, now, conn.listener.mountPoint, alias, omitTopic);
     if (session.maxPacketSize > 0 && buf.length > session.maxPacketSize) {
       // Never send more than the client's Maximum Packet Size [MQTT-3.1.2-24]; the message is dropped.
       this.log.debug(`Dropping too large outgoing PUBLISH for ${session.clientId} (${buf.length} bytes)`);
+      // The client never saw this alias: take it back.
+      if (alias !== undefined && !omitTopic) conn.outgoingAliases!.delete(message.topic);
       if (packetId !== 0) this.completeDelivery(session, packetId);
       return;
     }

@@ -80,13 +80,20 @@ export class StoredMessage {
     subscriptionIdentifiers: number[] | undefined,
     now: number,
     mountPoint: string | undefined,
+    topicAlias?: number,
+    omitTopic?: boolean,
   ): Buffer {
     const expiry = version === 5 ? this.remainingExpiry(now) : undefined;
     if (mountPoint !== undefined) {
       // Rare: the listener strips a prefix from outgoing topics, so this delivery gets its own encoding.
       const topic = this.topic.startsWith(mountPoint) ? this.topic.slice(mountPoint.length) : this.topic;
       const p = preparePublish({ topic, payload: this.payload, properties: this.properties }, version);
-      return encodePreparedPublish(p, { qos, retain, dup, packetId, subscriptionIdentifiers, messageExpiryInterval: expiry });
+      return encodePreparedPublish(p, { qos, retain, dup, packetId, subscriptionIdentifiers, messageExpiryInterval: expiry, topicAlias, omitTopic });
+    }
+    if (topicAlias !== undefined) {
+      return encodePreparedPublish(this.prepared(version), {
+        qos, retain, dup, packetId, subscriptionIdentifiers, messageExpiryInterval: expiry, topicAlias, omitTopic,
+      });
     }
     if (qos === 0 && !dup && subscriptionIdentifiers === undefined && expiry === undefined) {
       if (version === 5) {

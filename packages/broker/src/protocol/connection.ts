@@ -45,6 +45,10 @@ export class Connection {
   lastReceived = Date.now();
   /** Client-to-broker topic aliases (MQTT 5). */
   topicAliases: Map<number, string> | undefined;
+  /** Broker-to-client topic aliases (MQTT 5, as Mosquitto 2.1 creates them): topic -> alias. */
+  outgoingAliases: Map<string, number> | undefined;
+  /** How many outgoing aliases this client accepts (its Topic Alias Maximum, capped). */
+  outgoingAliasMax = 0;
   /** Set when the will must not be published (normal DISCONNECT). */
   willSuppressed = false;
   private keepaliveTimer: NodeJS.Timeout | undefined;

@@ -16,6 +16,9 @@ import { StoredMessage } from '../message.js';
 import { NEVER_EXPIRES } from '../session/session.js';
 import type { Connection } from './connection.js';
 
+/** Mosquitto 2.1's default for max_topic_alias_broker. */
+const MAX_TOPIC_ALIAS_BROKER = 10;
+
 /** 3.x CONNACK return codes. */
 const RC_IDENTIFIER_REJECTED = 2;
 const RC_NOT_AUTHORIZED = 5;
@@ -98,6 +101,9 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   const inflightLimit = settings.maxInflightMessages > 0 ? settings.maxInflightMessages : 65_535;
   s.sendQuota = v === 5 ? Math.min(props.receiveMaximum ?? 65_535, inflightLimit) : settings.maxInflightMessages;
   s.maxPacketSize = v === 5 ? (props.maximumPacketSize ?? 0) : 0;
+  // Outgoing topic aliases, as Mosquitto 2.1 (max_topic_alias_broker, default 10): only for
+  // clients that announce a Topic Alias Maximum [MQTT-3.3.2-10].
+  conn.outgoingAliasMax = v === 5 ? Math.min(props.topicAliasMaximum ?? 0, MAX_TOPIC_ALIAS_BROKER) : 0;
 
   if (will) {
     const wp = will.properties;
