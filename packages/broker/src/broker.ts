@@ -18,6 +18,7 @@ import type { CloseReason } from './protocol/close-reason.js';
 import { RetainedStore } from './router/retained-store.js';
 import { SubscriptionTree, type Subscription } from './router/subscription-tree.js';
 import { NEVER_EXPIRES, Session, type OutgoingMessage } from './session/session.js';
+import type { SecurityHooks } from './security.js';
 import type { BrokerSettings, ListenerSettings } from './settings.js';
 import { SysTree } from './sys/sys-tree.js';
 import { VERSION_STRING } from './version.js';
@@ -74,6 +75,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
     expiredClients: 0,
   };
   readonly bound: BoundListener[] = [];
+  /** Authentication and ACL hooks; empty = every client that passes the anonymous rules may do anything. */
+  security: SecurityHooks = {};
   private readonly servers: Server[] = [];
   private readonly listenerConnections = new Map<ListenerSettings, number>();
   private sys: SysTree | undefined;
@@ -281,6 +284,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /** Hands one message to one session: out now if it can, else into the queue. */
   deliver(session: Session, message: StoredMessage, qos: QoS, retain: boolean, subIds: number[] | undefined): void {
+    const authorize = this.security.authorize;
+    if (authorize !== undefined && session.connection && !authorize(session.connection, 'read', message.topic, qos, retain)) return;
     const conn = session.connection;
     const online = conn !== undefined && conn.state === 'connected';
     if (qos === 0) {

@@ -17,3 +17,4 @@ export { MOSQUITTO_VERSION, SKEETER_VERSION, VERSION_STRING } from './version.js
 export { runMosquitto } from './main.js';
 export { createBroker, ConfigError, type CreateBrokerOptions } from './create-broker.js';
 export type { BrokerEvents } from './broker.js';
+export type { AclAccess, ClientInfo, SecurityHooks } from './security.js';

@@ -74,11 +74,12 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
     if (packet.username === undefined) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
     clientId = packet.username;
   }
-  if (packet.username === undefined && !listener.allowAnonymous) {
-    conn.clientId = clientId;
+  conn.clientId = clientId;
+  if (packet.username === undefined && !listener.allowAnonymous) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+  const authenticate = broker.security.authenticate;
+  if (authenticate !== undefined && !authenticate(conn, packet.username, packet.password)) {
     return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
   }
-  conn.clientId = clientId;
 
   // Keepalive against max_keepalive (9.4): v5 gets the limit imposed, 3.x is refused.
   let keepalive = packet.keepalive;

@@ -67,6 +67,9 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
     // Clients may not write to $SYS (reference 3.2); bridges' state topics come with bridges.
     conn.debug(`Denied PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
     dropReason = ReasonCode.NotAuthorized;
+  } else if (broker.security.authorize && !broker.security.authorize(conn, 'write', topic, packet.qos, packet.retain)) {
+    conn.debug(`Denied PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
+    dropReason = ReasonCode.NotAuthorized;
   }
 
   const message =

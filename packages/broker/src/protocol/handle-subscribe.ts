@@ -23,6 +23,12 @@ export function handleSubscribe(conn: Connection, packet: SubscribePacket): void
     const inner = shared ? shared.filter : req.topic;
     const filter = shared ? `$share/${shared.group}/${mount}${inner}` : mount + inner;
     const qos = Math.min(req.qos, conn.listener.maxQos) as QoS;
+    const authorize = broker.security.authorize;
+    if (authorize !== undefined && !authorize(conn, 'subscribe', filter, qos, false)) {
+      // Denied: 0x87 on v5, 0x80 on 3.1.1, the requested QoS on 3.1 (reference 9.3).
+      reasonCodes.push(conn.protocolVersion === 5 ? 0x87 : conn.protocolVersion === 4 ? 0x80 : req.qos);
+      continue;
+    }
     const sub: Subscription = {
       session,
       filter,
