@@ -82,6 +82,22 @@ const scenarios: Scenario[] = [
       extra.close();
     },
   },
+  {
+    name: 'log_dest topic: log lines are published under $SYS/broker/log/<level>',
+    versions: [4],
+    config: ['log_dest topic', 'log_type all'],
+    async run(ctx, v) {
+      const watcher = await ctx.connected(v, { clientId: 'log-w' });
+      // The subscribe log line itself may arrive before the SUBACK (it does on Mosquitto too).
+      watcher.send(m.subscribe(v, 1, [['$SYS/broker/log/#', 0]]));
+      await new Promise((r) => setTimeout(r, 200));
+      await ctx.connected(v, { clientId: 'log-newcomer' });
+      const seen = await collect(watcher, 1000);
+      const line = seen.get('$SYS/broker/log/N');
+      assert.ok(line, `no notice line in ${[...seen.keys()].join(', ')}`);
+      assert.match(line, /^\d+: New client connected from 127\.0\.0\.1:\d+ as log-newcomer \(p2, c1, k60\)\.$/);
+    },
+  },
 ];
 
 runScenarios('broker $SYS', scenarios);

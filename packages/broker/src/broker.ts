@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { PacketType, type QoS } from '@skeeter/codec';
 import { Logger } from './log.js';
-import type { StoredMessage } from './message.js';
+import { StoredMessage } from './message.js';
 import { Connection } from './protocol/connection.js';
 import type { CloseReason } from './protocol/close-reason.js';
 import { RetainedStore } from './router/retained-store.js';
@@ -88,6 +88,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
     super();
     this.settings = settings;
     this.log = log ?? new Logger(settings.log);
+    // log_dest topic: log lines as QoS 2, non-retained messages that expire after 20 s (reference 3.1).
+    this.log.publisher = (topic, line) =>
+      void this.publish(new StoredMessage(topic, Buffer.from(line), 2, false, undefined, Date.now() + 20_000, ''));
   }
 
   /** Opens every listener; rejects with the listen error of the first that fails. */
@@ -102,7 +105,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
       }
       for (const { host, family } of hosts) {
         this.log.notice(`Opening ${family === 'IPv4' ? 'ipv4' : 'ipv6'} listen socket on port ${listener.port}.`);
-        const server = createServer({ noDelay: this.settings.setTcpNodelay }, (socket) => this.accept(socket, listener));
+        // Nagle's algorithm stays off whatever set_tcp_nodelay says: writes are already gathered
+        // per tick, and Nagle would only add delayed-ACK latency to small packets.
+        const server = createServer({ noDelay: true }, (socket) => this.accept(socket, listener));
         try {
           await new Promise<void>((resolve, reject) => {
             server.once('error', reject);
@@ -152,7 +157,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
       socket.destroy();
       return;
     }
-    if (this.settings.setTcpNodelay) socket.setNoDelay(true);
     this.listenerConnections.set(listener, count + 1);
     socket.once('close', () => this.listenerConnections.set(listener, (this.listenerConnections.get(listener) ?? 1) - 1));
     if (this.settings.log.connectionMessages) {

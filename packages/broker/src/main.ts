@@ -55,6 +55,12 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
   // stderr with the plain timestamp, whatever log_dest says.
   printEarly(config.messages);
   const settings = toBrokerSettings(config);
+  const unsupportedDest = settings.log.dests.find((d) => d.kind === 'syslog');
+  if (unsupportedDest) {
+    printEarly([{ level: 'error', text: 'Error: log_dest syslog is not supported yet in skeeter; use stderr, stdout, file or topic.' }]);
+    process.exitCode = 3;
+    return;
+  }
   const log = new Logger(settings.log);
   log.notice(`${VERSION_STRING} starting`);
   if (config.configFiles.length > 0) log.notice(`Config loaded from ${config.configFiles[config.configFiles.length - 1]}.`);
