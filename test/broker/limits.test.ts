@@ -265,6 +265,81 @@ const scenarios: Scenario[] = [
       b2.send(m.disconnect(5));
     },
   },
+  {
+    name: 'auto_id_prefix and allow_zero_length_clientid',
+    versions: [5],
+    config: ['auto_id_prefix pfx-'],
+    async run(ctx) {
+      const c = await ctx.open();
+      c.send(m.connect(5, { clientId: '' }));
+      const ack = (await c.next())!;
+      assert.match(ack.subarray(11).toString('latin1'), /^pfx-[0-9A-F]{8}-/);
+    },
+  },
+  {
+    name: 'allow_zero_length_clientid false refuses an empty client id (3.1.1: 2, v5: 0x80 as Mosquitto)',
+    versions: [4, 5],
+    config: ['allow_zero_length_clientid false'],
+    async run(ctx, v) {
+      const c = await ctx.open();
+      c.send(m.connect(v, { clientId: '' }));
+      await ctx.expect(c, v === 5 ? '2003008000' : '20020002');
+    },
+  },
+  {
+    name: 'use_username_as_clientid: the user name becomes the client id; no user name is refused',
+    versions: [4],
+    config: ['use_username_as_clientid true'],
+    async run(ctx, v) {
+      const none = await ctx.open();
+      none.send(m.connect(v, { clientId: 'x' }));
+      await ctx.expect(none, '20020005');
+      const sub = await ctx.connected(v, { clientId: 'ignored', username: 'bob' });
+      sub.send(m.subscribe(v, 1, [['uu/t', 0]]));
+      await ctx.expect(sub, m.suback(v, 1, [0]));
+      // A second connection as bob takes over the session named "bob".
+      const again = await ctx.connected(v, { clientId: 'other', username: 'bob' });
+      await ctx.expectClosed(sub);
+      again.send(m.disconnect(v));
+    },
+  },
+  {
+    name: 'max_inflight_bytes: deliveries wait once the bytes in flight reach the limit',
+    versions: [4],
+    config: ['max_inflight_bytes 5', 'max_inflight_messages 0'],
+    async run(ctx, v) {
+      const sub = await ctx.connected(v, { clientId: 'ifb-s' });
+      sub.send(m.subscribe(v, 1, [['ifb', 1]]));
+      await ctx.expect(sub, m.suback(v, 1, [1]));
+      const pub = await ctx.connected(v);
+      pub.send(m.publish(v, 'ifb', 'abcdef', { qos: 1, mid: 1 }), m.publish(v, 'ifb', 'efgh', { qos: 1, mid: 2 }));
+      await ctx.expect(sub, m.publish(v, 'ifb', 'abcdef', { qos: 1, mid: 1 }));
+      await ctx.expectSilence(sub);
+      sub.send(m.puback(v, 1));
+      await ctx.expect(sub, m.publish(v, 'ifb', 'efgh', { qos: 1, mid: 2 }));
+    },
+  },
+  {
+    name: 'max_queued_bytes: an offline session keeps messages up to that many payload bytes',
+    versions: [4],
+    config: ['max_queued_bytes 8'],
+    async run(ctx, v) {
+      const s1 = await ctx.connected(v, { clientId: 'mqb', clean: false });
+      s1.send(m.subscribe(v, 1, [['mqb/t', 1]]));
+      await ctx.expect(s1, m.suback(v, 1, [1]));
+      s1.send(m.disconnect(v));
+      await ctx.expectClosed(s1);
+      const pub = await ctx.connected(v);
+      for (let i = 1; i <= 3; i++) {
+        pub.send(m.publish(v, 'mqb/t', `msg${i}`, { qos: 1, mid: i }));
+        await ctx.expect(pub, m.puback(v, i));
+      }
+      const s2 = await ctx.connected(v, { clientId: 'mqb', clean: false }, true);
+      await ctx.expect(s2, m.publish(v, 'mqb/t', 'msg1', { qos: 1, mid: 1 }));
+      await ctx.expect(s2, m.publish(v, 'mqb/t', 'msg2', { qos: 1, mid: 2 }));
+      await ctx.expectSilence(s2);
+    },
+  },
 ];
 
 runScenarios('broker limits', scenarios);

@@ -297,7 +297,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       else if (this.settings.queueQos0Messages && session.persistent) this.enqueue(session, message, 0, retain, subIds);
       return;
     }
-    if (online && session.queue.length === 0 && this.hasRoom(session, message)) {
+    if (online && session.queue.length === 0 && this.hasRoom(session)) {
       const packetId = session.allocatePacketId();
       if (packetId !== 0) {
         const out: OutgoingMessage = { message, qos, retain, subscriptionIdentifiers: subIds, packetId, state: 'publish' };
@@ -310,10 +310,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.enqueue(session, message, qos, retain, subIds);
   }
 
-  private hasRoom(session: Session, message: StoredMessage): boolean {
+  private hasRoom(session: Session): boolean {
     if (session.sendQuota > 0 && session.inflight.size >= session.sendQuota) return false;
+    // As Mosquitto: a message may go out while the bytes already in flight are below the limit.
     const maxBytes = this.settings.maxInflightBytes;
-    return maxBytes === 0 || session.inflightBytes + message.payload.length <= maxBytes;
+    return maxBytes === 0 || session.inflightBytes < maxBytes;
   }
 
   private enqueue(session: Session, message: StoredMessage, qos: QoS, retain: boolean, subIds: number[] | undefined): void {
@@ -341,7 +342,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     let sent = 0;
     while (sent < session.queue.length) {
       const out = session.queue[sent]!;
-      if (out.qos > 0 && !this.hasRoom(session, out.message)) break;
+      if (out.qos > 0 && !this.hasRoom(session)) break;
       sent++;
       session.queuedBytes -= out.message.payload.length;
       if (out.message.isExpired(now)) continue;
