@@ -16,7 +16,7 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
   let properties: Properties | undefined;
   let expiresAt = 0;
 
-  if (v === 5) {
+  if (v === 5 && hasAny(packet.properties!)) {
     const { topicAlias, messageExpiryInterval, subscriptionIdentifiers: _ignored, ...rest } = packet.properties!;
     if (topicAlias !== undefined) {
       // Alias 0 is rejected by the decoder; above the maximum we announced is 0x94 [MQTT-3.3.2-9].
@@ -103,4 +103,10 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
       return;
     }
   }
+}
+
+/** Most PUBLISH packets carry no properties: skip the copy for them. */
+function hasAny(props: Properties): boolean {
+  for (const _ in props) return true;
+  return false;
 }
