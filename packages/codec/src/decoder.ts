@@ -19,6 +19,8 @@ export interface DecoderOptions {
  * chunk is kept, copied once into a buffer of its final size as soon as its length is known.
  * After a protocol error it stays failed and rethrows that error on every push.
  */
+const INITIAL_PENDING = 65_536;
+
 export class Decoder {
   protocolVersion: ProtocolVersion;
   readonly role: Role;
@@ -65,12 +67,13 @@ export class Decoder {
         this.pending[this.pendingLength++] = chunk[pos++]!;
         const total = frameLength(this.pending, 0, this.pendingLength, this.maxPacketSize);
         if (total < 0) continue;
-        const whole = Buffer.allocUnsafe(total);
+        const whole = Buffer.allocUnsafe(Math.min(total, INITIAL_PENDING));
         this.pending.copy(whole, 0, 0, this.pendingLength);
         this.pending = whole;
         this.pendingTotal = total;
       } else {
         const n = Math.min(this.pendingTotal - this.pendingLength, end - pos);
+        if (this.pendingLength + n > this.pending.length) this.grow(this.pendingLength + n);
         chunk.copy(this.pending, this.pendingLength, pos, pos + n);
         this.pendingLength += n;
         pos += n;
@@ -96,7 +99,9 @@ export class Decoder {
         return;
       }
       if (pos + total > end) {
-        this.pending = Buffer.allocUnsafe(total);
+        // Memory follows the bytes that arrived, not the length a peer announced: a header
+        // claiming 256 MB reserves 64 KiB until the data is really there.
+        this.pending = Buffer.allocUnsafe(Math.min(total, Math.max(INITIAL_PENDING, end - pos)));
         chunk.copy(this.pending, 0, pos, end);
         this.pendingLength = end - pos;
         this.pendingTotal = total;
@@ -105,6 +110,14 @@ export class Decoder {
       this.emit(chunk, pos, pos + frameHeaderLength, pos + total, onPacket);
       pos += total;
     }
+  }
+
+  /** Grows the pending buffer (doubling, capped at the packet's size) to hold `needed` bytes. */
+  private grow(needed: number): void {
+    const size = Math.min(this.pendingTotal, Math.max(needed, this.pending.length * 2));
+    const next = Buffer.allocUnsafe(size);
+    this.pending.copy(next, 0, 0, this.pendingLength);
+    this.pending = next;
   }
 
   private emit(buf: Buffer, start: number, bodyStart: number, end: number, onPacket: (packet: Packet) => void): void {

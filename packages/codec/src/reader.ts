@@ -60,7 +60,13 @@ export class Reader {
       if (this.pos >= this.end) throw this.truncated(what);
       const b = this.buf[this.pos++]!;
       value += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) return value;
+      if ((b & 0x80) === 0) {
+        // A trailing zero byte means a longer encoding than needed [MQTT-1.5.5-1].
+        if (b === 0 && i > 0) {
+          throw malformed(ErrorCode.BadVarint, `Variable Byte Integer not in its shortest form in ${what}`, 'MQTT-1.5.5-1');
+        }
+        return value;
+      }
       mul *= 128;
     }
     throw malformed(ErrorCode.BadVarint, `Variable Byte Integer longer than 4 bytes in ${what}`, 'MQTT-1.5.5-1');
