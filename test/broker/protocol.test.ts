@@ -378,6 +378,22 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'v5 request/response properties pass through; a wildcard Response Topic is a protocol error',
+    versions: [5],
+    debian: 'Mosquitto 2.0.11 forwards an invalid Response Topic; 2.0.20 rejects it',
+    async run(ctx) {
+      const sub = await ctx.connected(5, { clientId: 'rr-s' });
+      sub.send(m.subscribe(5, 1, [['rr/req', 0]]));
+      await ctx.expect(sub, m.suback(5, 1, [0]));
+      const pub = await ctx.connected(5, { clientId: 'rr-p' });
+      const props = m.props(m.propStr(0x08, 'rr/resp'), Buffer.from([0x09, 0x00, 0x02, 0xca, 0xfe]), m.propPair('k', 'v'));
+      pub.send(m.publish(5, 'rr/req', 'q', { props }));
+      await ctx.expect(sub, m.publish(5, 'rr/req', 'q', { props }));
+      pub.send(m.publish(5, 'rr/req', 'q', { props: m.props(m.propStr(0x08, 'rr/+')) }));
+      await ctx.expect(pub, 'e00182');
+    },
+  },
+  {
     name: 'v5 outgoing topic aliases (Mosquitto 2.1): first delivery sets the alias, later ones use it alone',
     versions: [5],
     debian: 'broker-created topic aliases are new in Mosquitto 2.1',

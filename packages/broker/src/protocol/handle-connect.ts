@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   encodePacket,
+  isValidTopicName,
   PacketType,
   ReasonCode,
   type ConnackPacket,
@@ -48,6 +49,8 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
     if (will.retain && !settings.retainAvailable && v === 5) return refuse(0, ReasonCode.RetainNotSupported);
     if (will.qos > listener.maxQos && v === 5) return refuse(0, ReasonCode.QoSNotSupported);
     if (will.topic.startsWith('$CONTROL/')) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+    const responseTopic = will.properties?.responseTopic;
+    if (responseTopic !== undefined && !isValidTopicName(responseTopic)) return refuse(0, ReasonCode.ProtocolError);
     if (settings.messageSizeLimit > 0 && will.payload.length > settings.messageSizeLimit) {
       return refuse(RC_NOT_AUTHORIZED, ReasonCode.PacketTooLarge);
     }

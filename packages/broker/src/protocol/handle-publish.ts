@@ -3,7 +3,7 @@
  * messages, then routing. QoS 2 messages are held until PUBREL, as Mosquitto does, so a
  * retransmitted PUBLISH is never delivered twice [MQTT-4.3.3-9].
  */
-import { PacketType, ReasonCode, type Properties, type PublishPacket } from '@skeeter/codec';
+import { isValidTopicName, PacketType, ReasonCode, type Properties, type PublishPacket } from '@skeeter/codec';
 import { StoredMessage } from '../message.js';
 import type { Connection } from './connection.js';
 
@@ -34,6 +34,11 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
         }
         topic = known;
       }
+    }
+    // A Response Topic is a topic name: no wildcards [MQTT-3.3.2-14]; Mosquitto 2.0.20 rejects it.
+    if (rest.responseTopic !== undefined && !isValidTopicName(rest.responseTopic)) {
+      conn.close({ kind: 'protocol', reasonCode: ReasonCode.ProtocolError });
+      return;
     }
     if (messageExpiryInterval !== undefined) expiresAt = Date.now() + messageExpiryInterval * 1000;
     properties = Object.keys(rest).length > 0 ? rest : undefined;
