@@ -80,6 +80,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly servers: Server[] = [];
   private readonly listenerConnections = new Map<ListenerSettings, number>();
   private sys: SysTree | undefined;
+  /** Counts state changes (messages, subscriptions) for autosave_on_changes. */
+  changes = 0;
   /** Increments per publish; sessions remember it to deliver one copy to 3.x clients. */
   private publishSeq = 0;
   readonly startedAt = Date.now();
@@ -193,6 +195,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
       session.clearTimers();
     }
     session.connection = conn;
+    session.disconnectedAt = 0;
+    session.listenerPort = conn.listener.port;
     conn.session = session;
     if (this.listenerCount('connect') > 0) this.emit('connect', clientId);
     session.expiryInterval = expiry;
@@ -220,6 +224,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   subscribe(session: Session, sub: Subscription, treeFilter: string): boolean {
+    this.changes++;
     const previous = session.subscriptions.get(sub.filter);
     session.subscriptions.set(sub.filter, sub);
     const isNew = this.tree.add(sub, treeFilter);
@@ -241,6 +246,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
    */
   publish(message: StoredMessage): number {
     if (this.listenerCount('publish') > 0) this.emit('publish', message);
+    this.changes++;
     if (message.retain) this.retained.set(message.topic, message);
     const { subs, groups } = this.tree.match(message.topic);
     if (subs.length === 0 && groups.length === 0) return 0;
@@ -440,10 +446,22 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
     if (!session.persistent) {
       this.removeSession(session);
-    } else if (session.expiryInterval !== NEVER_EXPIRES && reason.kind !== 'shutdown') {
-      session.expiryTimer = setTimeout(() => this.expireSession(session), session.expiryInterval * 1000);
-      session.expiryTimer.unref?.();
+    } else {
+      session.disconnectedAt = Date.now();
+      if (session.expiryInterval !== NEVER_EXPIRES && reason.kind !== 'shutdown') this.scheduleExpiry(session, session.expiryInterval * 1000);
     }
+  }
+
+  /** Ends an offline session after `ms` unless its client comes back. */
+  scheduleExpiry(session: Session, ms: number): void {
+    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    // setTimeout's limit is 2^31-1 ms (24.8 days); longer expiries re-arm when it fires.
+    const wait = Math.min(ms, 2_147_483_647);
+    session.expiryTimer = setTimeout(() => {
+      if (wait < ms) this.scheduleExpiry(session, ms - wait);
+      else this.expireSession(session);
+    }, wait);
+    session.expiryTimer.unref?.();
   }
 
   private publishWill(session: Session): void {

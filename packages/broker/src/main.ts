@@ -11,6 +11,7 @@ import { unsupportedOptionMessage, unsupportedOptions } from './config/unsupport
 import { ALL_LOG_TYPES, type BrokerConfig, type ConfigMessage } from './config/types.js';
 
 import { Logger } from './log.js';
+import { PersistenceManager } from './persist/persistence-manager.js';
 import { VERSION_STRING } from './version.js';
 
 /** Messages printed before the logger exists go to stderr with Mosquitto's timestamp prefix. */
@@ -62,6 +63,24 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     return;
   }
   const log = new Logger(settings.log);
+  // Mosquitto restores the database before it logs that it is starting.
+  const broker = new Broker(settings, log);
+  let persistence: PersistenceManager | undefined;
+  if (config.persistence && config.persistenceFilePath !== undefined) {
+    persistence = new PersistenceManager(broker, {
+      path: config.persistenceFilePath,
+      autosaveInterval: config.autosaveInterval,
+      autosaveOnChanges: config.autosaveOnChanges,
+    });
+    try {
+      await persistence.restore();
+    } catch (e) {
+      log.error(e instanceof Error ? e.message : String(e));
+      log.error("Error: Couldn't open database.");
+      process.exitCode = 1;
+      return;
+    }
+  }
   log.notice(`${VERSION_STRING} starting`);
   if (config.configFiles.length > 0) log.notice(`Config loaded from ${config.configFiles[config.configFiles.length - 1]}.`);
   else log.notice('Using default config.');
@@ -79,13 +98,13 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
       return;
     }
   }
-  const broker = new Broker(settings, log);
   try {
     await broker.start();
   } catch {
     process.exitCode = 1;
     return;
   }
+  persistence?.start();
   log.notice(`${VERSION_STRING} running`);
 
   let current: BrokerConfig = config;
@@ -95,6 +114,8 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     stopping = true;
     log.notice(`${VERSION_STRING} terminating`);
     await broker.stop();
+    persistence?.stop();
+    await persistence?.save(true);
     if (settings.pidFile) {
       try {
         unlinkSync(settings.pidFile);
@@ -129,7 +150,7 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     log.apply(next.log);
   });
   process.on('SIGUSR1', () => {
-    // Persistence arrives with its issue; until then there is nothing to save.
+    void persistence?.save(false);
   });
   process.on('SIGUSR2', () => {
     for (const s of broker.sessions.values()) {

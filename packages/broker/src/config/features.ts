@@ -32,5 +32,5 @@ export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   passwordFile: false,
   aclFile: false,
   plugins: false,
-  persistence: false,
+  persistence: true,
 };

@@ -50,13 +50,17 @@ export class Session {
   will: WillMessage | undefined;
   willTimer: NodeJS.Timeout | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
+  /** When the connection ended (ms), for the expiry time stored by persistence; 0 while connected. */
+  disconnectedAt = 0;
+  /** Port of the listener the client last used (stored in mosquitto.db). */
+  listenerPort = 0;
   /** Per-publish scratch for delivering one copy to 3.x clients (see Broker.publish). */
   publishSeq = 0;
   publishQos: QoS = 0;
   publishDone = false;
   /** Whether the "messages are being dropped" notice was logged since the queue last had room. */
   dropNoticeLogged = false;
-  private nextPacketId = 1;
+  nextPacketId = 1;
 
   constructor(clientId: string) {
     this.clientId = clientId;
@@ -67,12 +71,15 @@ export class Session {
     return this.expiryInterval > 0;
   }
 
+  /** The last packet identifier handed out (stored in mosquitto.db as last_mid). */
+  lastPacketId = 0;
+
   /** A free packet identifier, or 0 when all 65535 are in flight. */
   allocatePacketId(): number {
     for (let tries = 0; tries < 65_535; tries++) {
       const id = this.nextPacketId;
       this.nextPacketId = id === 65_535 ? 1 : id + 1;
-      if (!this.inflight.has(id)) return id;
+      if (!this.inflight.has(id)) return (this.lastPacketId = id);
     }
     return 0;
   }

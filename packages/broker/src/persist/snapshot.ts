@@ -1,0 +1,205 @@
+/**
+ * Live broker state <-> mosquitto.db records, in the order Mosquitto 2.0 writes them: CFG, every
+ * message the rest refers to, each persistent client followed by its messages, subscriptions,
+ * retained messages. Saving first gathers references (a cheap synchronous pass) and then yields
+ * records lazily, so the writer's time slicing also covers the encoding work.
+ */
+import type { QoS } from '@skeeter/codec';
+import {
+  ClientMessageState,
+  MessageDirection,
+  SESSION_EXPIRY_NEVER,
+  SubscriptionOption,
+  type ClientMsgRecord,
+  type DbRecord,
+  type DbState,
+  type MsgStoreRecord,
+} from '@skeeter/persistence';
+import type { Broker } from '../broker.js';
+import { StoredMessage } from '../message.js';
+import type { Subscription } from '../router/subscription-tree.js';
+import { Session, type OutgoingMessage } from '../session/session.js';
+import { fromDbProperties, toDbProperties } from './db-properties.js';
+
+const bytes = (s: string | undefined): Buffer | null => (s === undefined || s.length === 0 ? null : Buffer.from(s, 'utf8'));
+const text = (b: Buffer | null): string => (b === null ? '' : b.toString('utf8'));
+
+/** Records for the broker's current state. `shutdown` is 1 for the save at exit. */
+export function* snapshotRecords(broker: Broker, shutdown: number): Generator<DbRecord> {
+  // Pass 1 (synchronous, references only): which messages are referenced, with their ids.
+  const ids = new Map<StoredMessage, bigint>();
+  const idOf = (m: StoredMessage): bigint => {
+    let id = ids.get(m);
+    if (id === undefined) ids.set(m, (id = BigInt(ids.size + 1)));
+    return id;
+  };
+  const sessions: Session[] = [];
+  for (const s of broker.sessions.values()) {
+    if (!s.persistent) continue;
+    sessions.push(s);
+    for (const m of s.incomingQos2.values()) if (m) idOf(m);
+    for (const out of s.inflight.values()) idOf(out.message);
+    for (const out of s.queue) idOf(out.message);
+  }
+  const retained: StoredMessage[] = [];
+  for (const m of broker.retained.all()) {
+    // $SYS values are never persisted (reference 6 / 11.15).
+    if (m.topic.startsWith('$SYS')) continue;
+    retained.push(m);
+    idOf(m);
+  }
+
+  // Pass 2 (lazy): the records.
+  yield { kind: 'cfg', lastDbId: BigInt(ids.size), shutdown, dbidSize: 8 };
+  for (const [m, storeId] of ids) yield messageRecord(m, storeId);
+  for (const s of sessions) {
+    const clientId = Buffer.from(s.clientId, 'utf8');
+    const expiryTime = s.connection || s.expiryInterval === SESSION_EXPIRY_NEVER || s.disconnectedAt === 0
+      ? 0n
+      : BigInt(Math.floor((s.disconnectedAt + s.expiryInterval * 1000) / 1000));
+    yield {
+      kind: 'client',
+      clientId,
+      username: bytes(s.username),
+      sessionExpiryTime: expiryTime,
+      sessionExpiryInterval: s.expiryInterval,
+      lastMid: s.lastPacketId,
+      listenerPort: s.listenerPort,
+    };
+    for (const [mid, m] of s.incomingQos2) {
+      if (!m) continue;
+      yield clientMessage(clientId, ids.get(m)!, mid, 2, ClientMessageState.WAIT_FOR_PUBREL, false, MessageDirection.IN, null);
+    }
+    for (const out of s.inflight.values()) {
+      const state = out.state === 'pubrel'
+        ? ClientMessageState.WAIT_FOR_PUBCOMP
+        : out.qos === 1 ? ClientMessageState.WAIT_FOR_PUBACK : ClientMessageState.WAIT_FOR_PUBREC;
+      yield outgoing(clientId, ids, out, state);
+    }
+    for (const out of s.queue) yield outgoing(clientId, ids, out, ClientMessageState.QUEUED);
+  }
+  for (const s of sessions) {
+    const clientId = Buffer.from(s.clientId, 'utf8');
+    for (const sub of s.subscriptions.values()) {
+      // Shared subscriptions are not persisted by Mosquitto 2.0.
+      if (sub.group !== undefined) continue;
+      yield {
+        kind: 'sub',
+        clientId,
+        topic: Buffer.from(sub.filter, 'utf8'),
+        qos: sub.qos,
+        options: (sub.noLocal ? SubscriptionOption.NO_LOCAL : 0) | (sub.retainAsPublished ? SubscriptionOption.RETAIN_AS_PUBLISHED : 0) | (sub.retainHandling << 4),
+        identifier: sub.identifiers?.[0] ?? 0,
+      };
+    }
+  }
+  for (const m of retained) yield { kind: 'retain', storeId: ids.get(m)! };
+}
+
+function messageRecord(m: StoredMessage, storeId: bigint): MsgStoreRecord {
+  return {
+    kind: 'msg_store',
+    storeId,
+    expiryTime: m.expiresAt === 0 ? 0n : BigInt(Math.floor(m.expiresAt / 1000)),
+    sourceMid: 0,
+    sourcePort: 0,
+    sourceId: bytes(m.origin),
+    sourceUsername: bytes(m.originUsername),
+    topic: Buffer.from(m.topic, 'utf8'),
+    qos: m.qos,
+    retain: m.retain ? 1 : 0,
+    payload: Buffer.from(m.payload),
+    properties: toDbProperties(m.properties),
+  };
+}
+
+function outgoing(clientId: Buffer, ids: Map<StoredMessage, bigint>, out: OutgoingMessage, state: number): ClientMsgRecord {
+  const props = out.subscriptionIdentifiers ? toDbProperties({ subscriptionIdentifiers: out.subscriptionIdentifiers }) : null;
+  return clientMessage(clientId, ids.get(out.message)!, out.packetId, out.qos, state, out.retain, MessageDirection.OUT, props);
+}
+
+function clientMessage(
+  clientId: Buffer,
+  storeId: bigint,
+  mid: number,
+  qos: number,
+  state: number,
+  retain: boolean,
+  direction: number,
+  properties: ClientMsgRecord['properties'],
+): ClientMsgRecord {
+  return { kind: 'client_msg', clientId, storeId, mid, qos, state, retain: retain ? 1 : 0, dup: 0, direction, properties };
+}
+
+/** Puts a loaded state into an empty broker (before its listeners open). */
+export function restoreState(broker: Broker, state: DbState): void {
+  const messages = new Map<bigint, StoredMessage>();
+  for (const r of state.messages) {
+    const expiresAt = r.expiryTime === 0n ? 0 : Number(r.expiryTime) * 1000;
+    messages.set(
+      r.storeId,
+      new StoredMessage(text(r.topic), r.payload, Math.min(r.qos, 2) as QoS, r.retain !== 0, fromDbProperties(r.properties), expiresAt, text(r.sourceId), r.sourceUsername ? text(r.sourceUsername) : undefined),
+    );
+  }
+  for (const id of state.retained) {
+    const m = messages.get(id);
+    if (m) broker.retained.set(m.topic, m);
+  }
+  const now = Date.now();
+  const byId = new Map<string, Session>();
+  for (const { client, messages: list } of state.sessions) {
+    const clientId = text(client.clientId);
+    const s = new Session(clientId);
+    s.username = client.username ? text(client.username) : undefined;
+    s.expiryInterval = client.sessionExpiryInterval;
+    s.listenerPort = client.listenerPort;
+    s.lastPacketId = client.lastMid;
+    s.nextPacketId = client.lastMid >= 65_535 ? 1 : client.lastMid + 1;
+    s.disconnectedAt = now;
+    s.sendQuota = broker.settings.maxInflightMessages;
+    for (const r of list) {
+      const m = messages.get(r.storeId);
+      if (!m) continue;
+      const subIds = fromDbProperties(r.properties)?.subscriptionIdentifiers;
+      if (r.direction === MessageDirection.IN) {
+        if (r.state === ClientMessageState.WAIT_FOR_PUBREL || r.state === ClientMessageState.SEND_PUBREC) s.incomingQos2.set(r.mid, m);
+        continue;
+      }
+      const qos = Math.min(r.qos, 2) as QoS;
+      const base = { message: m, qos, retain: r.retain !== 0, subscriptionIdentifiers: subIds, packetId: r.mid };
+      if (r.state === ClientMessageState.WAIT_FOR_PUBACK || r.state === ClientMessageState.WAIT_FOR_PUBREC) {
+        s.inflight.set(r.mid, { ...base, state: 'publish' });
+        s.inflightBytes += m.payload.length;
+      } else if (r.state === ClientMessageState.WAIT_FOR_PUBCOMP || r.state === ClientMessageState.RESEND_PUBREL) {
+        s.inflight.set(r.mid, { ...base, state: 'pubrel' });
+        s.inflightBytes += m.payload.length;
+      } else {
+        s.queue.push({ ...base, packetId: 0, state: 'queued' });
+        s.queuedBytes += m.payload.length;
+      }
+    }
+    broker.sessions.set(clientId, s);
+    byId.set(clientId, s);
+    // The countdown of an offline session restarts from what was left [MQTT-3.1.2-23].
+    if (client.sessionExpiryInterval !== SESSION_EXPIRY_NEVER) {
+      const left = client.sessionExpiryTime > 0n ? Number(client.sessionExpiryTime) * 1000 - now : client.sessionExpiryInterval * 1000;
+      broker.scheduleExpiry(s, Math.max(0, left));
+    }
+  }
+  for (const r of state.subscriptions) {
+    const s = byId.get(text(r.clientId));
+    if (!s || r.topic === null) continue;
+    const filter = text(r.topic);
+    const sub: Subscription = {
+      session: s,
+      filter,
+      qos: Math.min(r.qos, 2) as QoS,
+      noLocal: (r.options & SubscriptionOption.NO_LOCAL) !== 0,
+      retainAsPublished: (r.options & SubscriptionOption.RETAIN_AS_PUBLISHED) !== 0,
+      retainHandling: ((r.options >> 4) & 0x03) as 0 | 1 | 2,
+      identifiers: r.identifier ? [r.identifier] : undefined,
+      group: undefined,
+    };
+    broker.subscribe(s, sub, filter);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Broker persistence: save at exit, restore at start, SIGUSR1, and mosquitto.db files moving
+ * between skeeter and the Debian Mosquitto 2.0.11 in both directions.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DEBIAN_MOSQUITTO, freePort, hasDebianMosquitto } from '../helpers/broker-process.js';
+import { launcher } from '../helpers/paths.js';
+import { RawClient } from '../helpers/raw-client.js';
+import * as m from '../helpers/mqtt-bytes.js';
+
+interface Running {
+  port: number;
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  signal(s: NodeJS.Signals): void;
+}
+
+async function start(dir: string, port: number, oracle = false, extra: string[] = []): Promise<Running> {
+  const conf = join(dir, oracle ? 'oracle.conf' : 'skeeter.conf');
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, ...extra];
+  if (oracle && process.getuid?.() === 0) lines.push('user root');
+  writeFileSync(conf, lines.join('\n') + '\n');
+  const proc = spawn(oracle ? DEBIAN_MOSQUITTO : launcher('mosquitto'), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  for (let i = 0; i < 100 && !err.includes(' running') && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  return {
+    port,
+    stderr: () => err,
+    signal: (s) => process.kill(proc.pid!, s),
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null) process.kill(proc.pid!, signal);
+      const t = setTimeout(() => proc.exitCode === null && process.kill(proc.pid!, 'SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+async function connect(port: number, v: m.Version, o: m.ConnectOptions, present = false): Promise<RawClient> {
+  const c = await RawClient.open(port);
+  c.send(m.connect(v, o));
+  const ack = (await c.next())!;
+  assert.equal(ack[0], 0x20);
+  assert.equal(ack[2], present ? 1 : 0, `session present in ${ack.toString('hex')}`);
+  assert.equal(ack[3], 0);
+  return c;
+}
+
+/** Leaves a retained message and a persistent session with one queued QoS 1 message. */
+async function seed(port: number, v: m.Version): Promise<void> {
+  const props = v === 5 ? m.props(m.propU32(0x11, 3600)) : undefined;
+  const sub = await connect(port, v, { clientId: 'durable', clean: false, ...(props ? { props } : {}) });
+  sub.send(m.subscribe(v, 1, [['q/#', 1]]));
+  assert.equal((await sub.next())!.toString('hex'), m.suback(v, 1, [1]).toString('hex'));
+  sub.send(m.disconnect(v));
+  await sub.next();
+  const pub = await connect(port, v, { clientId: 'seeder' });
+  pub.send(m.publish(v, 'r/1', 'kept', { qos: 1, mid: 1, retain: true }));
+  await pub.next();
+  pub.send(m.publish(v, 'q/x', 'queued', { qos: 1, mid: 2 }));
+  await pub.next();
+  pub.send(m.disconnect(v));
+  await pub.next();
+}
+
+/** Checks the seeded state came back: the retained message, the session and its queued message. */
+async function check(port: number, v: m.Version): Promise<void> {
+  const props = v === 5 ? m.props(m.propU32(0x11, 3600)) : undefined;
+  const c = await connect(port, v, { clientId: 'reader' });
+  c.send(m.subscribe(v, 1, [['r/#', 0]]));
+  await c.next();
+  assert.equal((await c.next())!.toString('hex'), m.publish(v, 'r/1', 'kept', { retain: true }).toString('hex'));
+  c.close();
+  const d = await connect(port, v, { clientId: 'durable', clean: false, ...(props ? { props } : {}) }, true);
+  const p = (await d.next())!;
+  assert.equal(p[0]! & 0xf0, 0x30);
+  assert.match(p.toString('latin1'), /q\/x.*queued$/s);
+  d.close();
+}
+
+for (const v of [4, 5] as const) {
+  test(`skeeter saves at exit and restores at start (v${v})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skeeter-persist-'));
+    const port = await freePort();
+    try {
+      const a = await start(dir, port);
+      await seed(port, v);
+      assert.equal(await a.stop(), 0);
+      assert.match(a.stderr(), /Saving in-memory database to .*mosquitto\.db\./);
+      assert.equal(statSync(join(dir, 'mosquitto.db')).mode & 0o777, 0o600);
+      const b = await start(dir, port);
+      await check(port, v);
+      await b.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('SIGUSR1 saves without stopping', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skeeter-persist-'));
+  const port = await freePort();
+  try {
+    const a = await start(dir, port);
+    await seed(port, 4);
+    a.signal('SIGUSR1');
+    const file = join(dir, 'mosquitto.db');
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(file));
+    await a.stop('SIGKILL');
+    const b = await start(dir, port);
+    await check(port, 4);
+    await b.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a corrupt database stops the broker with an error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skeeter-persist-'));
+  const port = await freePort();
+  try {
+    // A MSG_STORE chunk header announcing 32 bytes that are not there.
+    writeFileSync(join(dir, 'mosquitto.db'), Buffer.from('00b5006d6f7371756974746f20646200000000000000060000000200000020', 'hex'));
+    const a = await start(dir, port);
+    const code = await a.stop();
+    assert.equal(code, 1);
+    assert.match(a.stderr(), /^\d+: Error: .*\n\d+: Error: Couldn't open database\.\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const oracle = hasDebianMosquitto();
+for (const v of [4, 5] as const) {
+  test(`a file skeeter wrote loads into Debian mosquitto 2.0.11 (v${v})`, { skip: oracle ? undefined : 'Debian mosquitto not installed' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skeeter-persist-'));
+    const port = await freePort();
+    try {
+      const a = await start(dir, port);
+      await seed(port, v);
+      await a.stop();
+      const b = await start(dir, port, true);
+      await check(port, v);
+      await b.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  test(`a file Debian mosquitto 2.0.11 wrote loads into skeeter (v${v})`, { skip: oracle ? undefined : 'Debian mosquitto not installed' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skeeter-persist-'));
+    const port = await freePort();
+    try {
+      const a = await start(dir, port, true);
+      await seed(port, v);
+      await a.stop();
+      const b = await start(dir, port);
+      await check(port, v);
+      await b.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
