@@ -9,7 +9,7 @@
  * version), QoS 1/2 take a packet id and an in-flight slot or wait in the session's queue.
  */
 import { EventEmitter } from 'node:events';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { PacketType, type QoS } from '@skeeter/codec';
 import { Logger } from './log.js';
 import { StoredMessage } from './message.js';
@@ -19,6 +19,7 @@ import { RetainedStore } from './router/retained-store.js';
 import { SubscriptionTree, type Subscription } from './router/subscription-tree.js';
 import { NEVER_EXPIRES, Session, type OutgoingMessage } from './session/session.js';
 import type { SecurityHooks } from './security.js';
+import { openTcpListener, type BoundListener, type OpenedListeners, type Peer } from './transport/listeners.js';
 import type { BrokerSettings, ListenerSettings } from './settings.js';
 import { SysTree } from './sys/sys-tree.js';
 import { VERSION_STRING } from './version.js';
@@ -39,19 +40,14 @@ export interface BrokerStats {
   expiredClients: number;
 }
 
-export interface BoundListener {
-  listener: ListenerSettings;
-  address: string;
-  port: number;
-  family: 'IPv4' | 'IPv6';
-}
-
 /** Events a Node program can listen to; emitted only when someone listens. */
 export interface BrokerEvents {
   connect: [clientId: string];
   disconnect: [clientId: string];
   publish: [message: StoredMessage];
 }
+
+export type { BoundListener };
 
 export class Broker extends EventEmitter<BrokerEvents> {
   settings: BrokerSettings;
@@ -97,38 +93,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /** Opens every listener; rejects with the listen error of the first that fails. */
   async start(): Promise<void> {
+    const opened: OpenedListeners = { servers: this.servers, bound: this.bound };
     for (const listener of this.settings.listeners) {
-      const hosts: Array<{ host: string; family: 'IPv4' | 'IPv6' }> = [];
-      if (listener.host !== undefined) {
-        hosts.push({ host: listener.host, family: listener.host.includes(':') ? 'IPv6' : 'IPv4' });
-      } else {
-        if (listener.socketDomain !== 'ipv6') hosts.push({ host: '0.0.0.0', family: 'IPv4' });
-        if (listener.socketDomain !== 'ipv4') hosts.push({ host: '::', family: 'IPv6' });
-      }
-      for (const { host, family } of hosts) {
-        this.log.notice(`Opening ${family === 'IPv4' ? 'ipv4' : 'ipv6'} listen socket on port ${listener.port}.`);
-        // Nagle's algorithm stays off whatever set_tcp_nodelay says: writes are already gathered
-        // per tick, and Nagle would only add delayed-ACK latency to small packets.
-        const server = createServer({ noDelay: true }, (socket) => this.accept(socket, listener));
-        try {
-          await new Promise<void>((resolve, reject) => {
-            server.once('error', reject);
-            server.listen({ host, port: listener.port, ipv6Only: family === 'IPv6' }, () => {
-              server.off('error', reject);
-              resolve();
-            });
-          });
-        } catch (e) {
-          const err = e as NodeJS.ErrnoException;
-          // A machine without IPv6 still serves IPv4, as Mosquitto does.
-          if (family === 'IPv6' && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT')) continue;
-          this.log.error(`Error: ${err.code === 'EADDRINUSE' ? 'Address already in use' : err.message}`);
-          await this.stop(false);
-          throw e;
-        }
-        const addr = server.address() as AddressInfo;
-        this.bound.push({ listener, address: addr.address, port: addr.port, family });
-        this.servers.push(server);
+      try {
+        await openTcpListener(listener, this.log, (peer, l) => this.accept(peer, l), opened);
+      } catch (e) {
+        await this.stop(false);
+        throw e;
       }
     }
     if (this.settings.sysInterval > 0) {
@@ -150,21 +121,21 @@ export class Broker extends EventEmitter<BrokerEvents> {
     await Promise.all(closing);
   }
 
-  private accept(socket: Socket, listener: ListenerSettings): void {
+  /** A new client connection from any listener kind. */
+  accept(peer: Peer, listener: ListenerSettings): void {
     this.stats.sockets++;
     const count = this.listenerConnections.get(listener) ?? 0;
-    const address = socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
     if (listener.maxConnections >= 0 && count >= listener.maxConnections) {
-      this.log.notice(`Client connection from ${address} denied: max_connections exceeded.`);
-      socket.destroy();
+      this.log.notice(`Client connection from ${peer.address} denied: max_connections exceeded.`);
+      peer.stream.destroy();
       return;
     }
     this.listenerConnections.set(listener, count + 1);
-    socket.once('close', () => this.listenerConnections.set(listener, (this.listenerConnections.get(listener) ?? 1) - 1));
+    peer.stream.once('close', () => this.listenerConnections.set(listener, (this.listenerConnections.get(listener) ?? 1) - 1));
     if (this.settings.log.connectionMessages) {
-      this.log.notice(`New connection from ${address}:${socket.remotePort ?? 0} on port ${socket.localPort ?? listener.port}.`);
+      this.log.notice(`New connection from ${peer.address}:${peer.port} on port ${peer.localPort}.`);
     }
-    this.connections.add(new Connection(this, socket, listener));
+    this.connections.add(new Connection(this, peer, listener));
   }
 
   /**

@@ -3,7 +3,7 @@
  * keepalive deadline, and dispatch of each decoded packet to its handler. Protocol decisions live
  * in the handle-*.ts modules; this file only moves bytes and tracks the connection's state.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   Decoder,
   ErrorCode,
@@ -15,6 +15,7 @@ import {
 } from '@skeeter/codec';
 import type { Broker } from '../broker.js';
 import type { ListenerSettings } from '../settings.js';
+import type { Peer } from '../transport/listeners.js';
 import type { Session } from '../session/session.js';
 import { closeLogLine, closeReasonForDecodeError, type CloseReason } from './close-reason.js';
 import { handleConnect } from './handle-connect.js';
@@ -29,7 +30,7 @@ const CONNECT_TIMEOUT_MS = 20_000;
 
 export class Connection {
   readonly broker: Broker;
-  readonly socket: Socket;
+  readonly socket: Duplex;
   readonly listener: ListenerSettings;
   readonly decoder: Decoder;
   readonly address: string;
@@ -56,12 +57,13 @@ export class Connection {
   corked = false;
   private paused = false;
 
-  constructor(broker: Broker, socket: Socket, listener: ListenerSettings) {
+  constructor(broker: Broker, peer: Peer, listener: ListenerSettings) {
+    const socket = peer.stream;
     this.broker = broker;
     this.socket = socket;
     this.listener = listener;
-    this.address = socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
-    this.remotePort = socket.remotePort ?? 0;
+    this.address = peer.address;
+    this.remotePort = peer.port;
     this.decoder = new Decoder({
       role: 'server',
       maxPacketSize: broker.settings.maxPacketSize > 0 ? broker.settings.maxPacketSize : undefined,
