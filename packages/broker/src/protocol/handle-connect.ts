@@ -78,9 +78,13 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
     clientId = packet.username;
   }
   conn.clientId = clientId;
-  if (packet.username === undefined && !listener.allowAnonymous) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+  // Without any authentication source (password file, plugin) a user name proves nothing: the
+  // client is allowed exactly when anonymous clients are, as Mosquitto's basic-auth default.
   const authenticate = broker.security.authenticate;
-  if (authenticate !== undefined && !authenticate(conn, packet.username, packet.password)) {
+  if ((packet.username === undefined || authenticate === undefined) && !listener.allowAnonymous) {
+    return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+  }
+  if (authenticate !== undefined && packet.username !== undefined && !authenticate(conn, packet.username, packet.password)) {
     return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
   }
 
