@@ -81,3 +81,22 @@ test('security hooks: authenticate refuses, authorize denies publish, subscribe 
     pub.close();
   });
 });
+
+test('asynchronous authentication: packets sent right behind CONNECT wait for the answer', async () => {
+  await withBroker(async (b, port) => {
+    b.security = {
+      authenticate: (_client, username) => new Promise((resolve) => setTimeout(() => resolve(username === 'slow'), 50)),
+    };
+    const c = await RawClient.open(port);
+    // CONNECT, SUBSCRIBE and PUBLISH in one write: the SUBSCRIBE must be handled after CONNACK.
+    c.send(m.connect(4, { clientId: 'async', username: 'slow' }), m.subscribe(4, 1, [['a/t', 0]]), m.publish(4, 'a/t', 'me'));
+    assert.equal((await c.next())!.toString('hex'), '20020000');
+    assert.equal((await c.next())!.toString('hex'), m.suback(4, 1, [0]).toString('hex'));
+    assert.equal((await c.next())!.toString('hex'), m.publish(4, 'a/t', 'me').toString('hex'));
+    c.close();
+    const bad = await RawClient.open(port);
+    bad.send(m.connect(5, { clientId: 'async2', username: 'fast' }), m.publish(5, 'a/t', 'never'));
+    assert.equal((await bad.next())!.toString('hex'), '2003008700');
+    assert.equal(await bad.closedWithin(), true);
+  });
+});

@@ -107,8 +107,28 @@ export class Connection {
     }
   }
 
+  /** Packets that arrived while authentication was pending, handled in order once it ends. */
+  private held: Packet[] | undefined;
+
+  holdPackets(): void {
+    this.held = [];
+    // Bytes stay in the kernel meanwhile: a client cannot make us buffer while it waits.
+    this.socket.pause();
+  }
+
+  releasePackets(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held) for (const p of held) this.onPacket(p);
+    if (!this.paused && !this.isClosed()) this.socket.resume();
+  }
+
   private readonly onPacket = (packet: Packet): void => {
     if (this.state === 'closed') return;
+    if (this.held) {
+      this.held.push(packet);
+      return;
+    }
     this.broker.stats.messagesReceived++;
     if (this.state === 'new') {
       // The first packet must be CONNECT [MQTT-3.1.0-1].

@@ -34,14 +34,7 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   conn.clean = packet.clean;
   broker.stats.connections++;
 
-  const refuse = (v3Code: number, v5Code: number): void => {
-    const connack: ConnackPacket =
-      v === 5
-        ? { type: PacketType.Connack, sessionPresent: false, reasonCode: v5Code, properties: {} }
-        : { type: PacketType.Connack, sessionPresent: false, reasonCode: v3Code };
-    conn.debug(`Sending CONNACK to ${conn.clientId} (0, ${connack.reasonCode})`);
-    conn.sendAndClose(encodePacket(connack, v), { kind: 'not-authorised' });
-  };
+  const refuse = (v3Code: number, v5Code: number): void => refuseConnect(conn, v, v3Code, v5Code);
 
   // Will checks (reference 9.1 steps 3 and 7).
   const will = packet.will;
@@ -84,9 +77,37 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   if ((packet.username === undefined || authenticate === undefined) && !listener.allowAnonymous) {
     return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
   }
-  if (authenticate !== undefined && packet.username !== undefined && !authenticate(conn, packet.username, packet.password)) {
-    return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+  if (authenticate !== undefined && packet.username !== undefined) {
+    const verdict = authenticate(conn, packet.username, packet.password);
+    if (verdict === false) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+    if (verdict !== true) {
+      // Hashing runs off the event loop: hold this client's later packets until it is decided.
+      conn.holdPackets();
+      verdict.then(
+        (ok) => {
+          if (conn.isClosed()) return;
+          if (!ok) refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+          else acceptConnect(conn, packet, clientId, assigned);
+          conn.releasePackets();
+        },
+        () => {
+          if (!conn.isClosed()) refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+        },
+      );
+      return;
+    }
   }
+  acceptConnect(conn, packet, clientId, assigned);
+}
+
+/** The rest of CONNECT once the client is authenticated: keepalive, session, will, CONNACK. */
+function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string, assigned: boolean): void {
+  const broker = conn.broker;
+  const settings = broker.settings;
+  const listener = conn.listener;
+  const v = packet.protocolVersion;
+  const refuse = (v3Code: number, v5Code: number): void => refuseConnect(conn, v, v3Code, v5Code);
+  const will = packet.will;
 
   // Keepalive against max_keepalive (9.4): v5 gets the limit imposed, 3.x is refused.
   let keepalive = packet.keepalive;
@@ -170,6 +191,15 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   conn.debug(`Sending CONNACK to ${clientId} (${sessionPresent ? 1 : 0}, 0)`);
   conn.sendPacket(connack);
   broker.resumeSession(s);
+}
+
+function refuseConnect(conn: Connection, v: number, v3Code: number, v5Code: number): void {
+  const connack: ConnackPacket =
+    v === 5
+      ? { type: PacketType.Connack, sessionPresent: false, reasonCode: v5Code, properties: {} }
+      : { type: PacketType.Connack, sessionPresent: false, reasonCode: v3Code };
+  conn.debug(`Sending CONNACK to ${conn.clientId} (0, ${connack.reasonCode})`);
+  conn.sendAndClose(encodePacket(connack, conn.protocolVersion), { kind: 'not-authorised' });
 }
 
 /** 36 upper-case hex characters in Mosquitto's 8-4-4-4-12 layout, from 16 random bytes. */
