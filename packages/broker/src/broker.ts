@@ -132,7 +132,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
     this.listenerConnections.set(listener, count + 1);
     peer.stream.once('close', () => this.listenerConnections.set(listener, (this.listenerConnections.get(listener) ?? 1) - 1));
-    if (this.settings.log.connectionMessages) {
+    if (this.settings.log.connectionMessages && !peer.internal) {
       this.log.notice(`New connection from ${peer.address}:${peer.port} on port ${peer.localPort}.`);
     }
     this.connections.add(new Connection(this, peer, listener));

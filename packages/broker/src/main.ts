@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
+import { Bridge } from './bridge/bridge.js';
 import { Broker } from './broker.js';
 import { loadBrokerConfig, reloadConfig, toBrokerSettings } from './config/index.js';
 import { unsupportedOptionMessage, unsupportedOptions } from './config/unsupported.js';
@@ -105,6 +106,8 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     return;
   }
   persistence?.start();
+  const bridges = config.bridges.map((b) => new Bridge(broker, b));
+  for (const b of bridges) void b.start();
   log.notice(`${VERSION_STRING} running`);
 
   let current: BrokerConfig = config;
@@ -113,6 +116,7 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.notice(`${VERSION_STRING} terminating`);
+    for (const b of bridges) b.stop();
     await broker.stop();
     persistence?.stop();
     await persistence?.save(true);

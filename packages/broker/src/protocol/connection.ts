@@ -35,6 +35,8 @@ export class Connection {
   readonly decoder: Decoder;
   readonly address: string;
   readonly remotePort: number;
+  /** A bridge's in-memory local side: its connects and disconnects are not logged. */
+  readonly internal: boolean;
   state: 'new' | 'connected' | 'closed' = 'new';
   session: Session | undefined;
   /** As logs name the client: its id once known. */
@@ -64,6 +66,7 @@ export class Connection {
     this.listener = listener;
     this.address = peer.address;
     this.remotePort = peer.port;
+    this.internal = peer.internal === true;
     this.decoder = new Decoder({
       role: 'server',
       maxPacketSize: broker.settings.maxPacketSize > 0 ? broker.settings.maxPacketSize : undefined,
@@ -261,7 +264,7 @@ export class Connection {
     this.state = 'closed';
     this.clearKeepalive();
     const log = this.broker.log;
-    if (reason.kind === 'keepalive' || this.broker.settings.log.connectionMessages) {
+    if (!this.internal && (reason.kind === 'keepalive' || this.broker.settings.log.connectionMessages)) {
       const line = closeLogLine(reason.kind, this.clientId);
       if (line) log.notice(line);
     }

@@ -157,7 +157,7 @@ function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string
   conn.state = 'connected';
   conn.startKeepalive(keepalive);
   const log = broker.log;
-  if (settings.log.connectionMessages) {
+  if (settings.log.connectionMessages && !conn.internal) {
     const user = packet.username !== undefined ? `, u'${packet.username}'` : '';
     const p = v === 3 ? 1 : v === 4 ? 2 : 5; // Mosquitto's internal protocol ids (reference 9.2)
     log.notice(

@@ -17,6 +17,8 @@ export interface Peer {
   port: number;
   /** The local port the client came in on, as "on port N" in the log. */
   localPort: number;
+  /** The broker's own in-memory client (a bridge's local side): not logged as a connection. */
+  internal?: boolean;
 }
 
 export interface BoundListener {

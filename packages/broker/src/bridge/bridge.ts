@@ -1,0 +1,259 @@
+/**
+ * A bridge (`connection` block, reference 2.7 and 8): an MQTT client connection from this broker
+ * to a remote one, forwarding topics out, in or both ways with Mosquitto's prefix rules.
+ *
+ * The local side is an ordinary MQTT session on this broker, reached through an in-memory pipe,
+ * so the broker's own queues and QoS flows hold messages for the remote: a message from the local
+ * side is acknowledged only after the remote acknowledged it, and while the remote is away the
+ * local link is closed so the (persistent) local session queues QoS 1/2 messages. Nothing that
+ * was acknowledged to a publisher is lost across a remote outage.
+ */
+import { connect as netConnect } from 'node:net';
+import { PacketType, topicMatches, type ProtocolVersion, type QoS } from '@skeeter/codec';
+import type { Broker } from '../broker.js';
+import type { BridgeConfig, BridgeTopic } from '../config/types.js';
+import { StoredMessage } from '../message.js';
+import { defaultListener, type ListenerSettings } from '../settings.js';
+import { memoryPipe } from './memory-pipe.js';
+import { MqttLink } from './mqtt-link.js';
+
+/** The local side of every bridge comes in through this listener: no limits, no mount point. */
+const BRIDGE_LISTENER: ListenerSettings = { ...defaultListener(0, 'bridge'), allowAnonymous: true, maxTopicAlias: 0 };
+
+const VERSIONS: Record<BridgeConfig['protocolVersion'], ProtocolVersion> = { mqttv31: 3, mqttv311: 4, mqttv50: 5 };
+
+export class Bridge {
+  private readonly broker: Broker;
+  readonly config: BridgeConfig;
+  private readonly remoteId: string;
+  private readonly localId: string;
+  private readonly stateTopic: string;
+  private remote: MqttLink | undefined;
+  private local: MqttLink | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private addressIndex = 0;
+  private backoff = 0;
+  private connectedOnce = false;
+  /** Remote packet ids continue across our messages, subscriptions and notifications. */
+  private remoteIds = 1;
+
+  constructor(broker: Broker, config: BridgeConfig) {
+    this.broker = broker;
+    this.config = config;
+    this.remoteId = config.remoteClientId ?? `bridge.${config.name}`;
+    this.localId = config.localClientId ?? `local.${this.remoteId}`;
+    this.stateTopic = config.notificationTopic ?? `$SYS/broker/connection/${this.remoteId}/state`;
+  }
+
+  private get outTopics(): BridgeTopic[] {
+    return this.config.topics.filter((t) => t.direction !== 'in');
+  }
+
+  async start(): Promise<void> {
+    const log = this.broker.log;
+    for (const t of this.outTopics) log.info(`Bridge ${this.localId} doing local SUBSCRIBE on topic ${t.localTopic}`);
+    if (this.config.startType === 'lazy') {
+      log.warning(`Warning: Bridge ${this.config.name}: start_type lazy is not supported yet in skeeter; connecting at once.`);
+    }
+    // Create the local session and its subscriptions now, so messages queue before the remote
+    // is first reached; then the local link waits for the remote.
+    await this.openLocal(true);
+    this.closeLocal();
+    this.connectRemote();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.remote?.disconnect();
+    this.local?.disconnect();
+  }
+
+  private localClean(): boolean {
+    return this.config.localCleanSession ?? this.config.cleanSession;
+  }
+
+  /** Connects the local link (v5 over a pipe); subscribes the out/both topics when asked. */
+  private async openLocal(subscribe: boolean): Promise<void> {
+    const [ours, theirs] = memoryPipe();
+    this.broker.accept({ stream: theirs, address: 'bridge', port: 0, localPort: 0, internal: true }, BRIDGE_LISTENER);
+    const link = new MqttLink(ours, 5, {
+      onPublish: (p, done) => this.forwardOut(p.topic, p.payload, p.qos, p.retain, done),
+      onClose: () => {
+        if (this.local === link) this.local = undefined;
+      },
+    });
+    this.local = link;
+    const clean = this.localClean();
+    await link.connect(
+      {
+        type: PacketType.Connect,
+        protocolName: 'MQTT',
+        protocolVersion: 5,
+        bridge: false,
+        clean,
+        keepalive: 0,
+        clientId: this.localId,
+        properties: clean ? {} : { sessionExpiryInterval: 0xffffffff },
+      },
+      0,
+    );
+    if (subscribe && this.outTopics.length > 0) {
+      // No Local keeps what the bridge brings in from going straight back out.
+      await link.subscribe(
+        1,
+        this.outTopics.map((t) => ({ topic: t.localTopic, qos: t.qos, noLocal: true, retainAsPublished: true, retainHandling: 0 })),
+      );
+    }
+  }
+
+  private closeLocal(): void {
+    const l = this.local;
+    this.local = undefined;
+    l?.close();
+  }
+
+  private connectRemote(): void {
+    if (this.stopped) return;
+    const log = this.broker.log;
+    const addresses = this.config.addresses;
+    const address = addresses[this.addressIndex % addresses.length]!;
+    log.notice(`Connecting bridge (step 1) ${this.config.name} (${address.host}:${address.port})`);
+    const socket = netConnect({
+      host: address.host,
+      port: address.port,
+      noDelay: true,
+      ...(this.config.bindAddress !== undefined ? { localAddress: this.config.bindAddress } : {}),
+    });
+    const version = VERSIONS[this.config.protocolVersion];
+    let connected = false;
+    const link = new MqttLink(socket, version, {
+      onPublish: (p, done) => this.forwardIn(p.topic, p.payload, p.qos, p.retain, done),
+      onClose: () => {
+        if (this.remote === link) this.remote = undefined;
+        this.onRemoteLost(connected);
+      },
+    }, this.remoteIds);
+    this.remote = link;
+    socket.once('connect', () => {
+      log.notice(`Connecting bridge (step 2) ${this.config.name} (${address.host}:${address.port})`);
+      void this.handshake(link, version).then((ok) => {
+        connected = ok;
+        if (!ok) link.close();
+      });
+    });
+  }
+
+  private async handshake(link: MqttLink, version: ProtocolVersion): Promise<boolean> {
+    const c = this.config;
+    const log = this.broker.log;
+    const remoteNotifications = c.notifications && !c.notificationsLocalOnly;
+    log.info(`Bridge ${this.remoteId} sending CONNECT`);
+    const ack = await link.connect(
+      {
+        type: PacketType.Connect,
+        protocolName: version === 3 ? 'MQIsdp' : 'MQTT',
+        protocolVersion: version,
+        // try_private marks the connection as a bridge so the remote avoids loops (3.x only).
+        bridge: c.tryPrivate && version !== 5,
+        clean: c.cleanSession,
+        keepalive: c.keepaliveInterval,
+        clientId: this.remoteId,
+        ...(remoteNotifications
+          ? { will: { topic: this.stateTopic, payload: Buffer.from('0'), qos: 1 as QoS, retain: true, ...(version === 5 ? { properties: {} } : {}) } }
+          : {}),
+        ...(c.remoteUsername !== undefined ? { username: c.remoteUsername } : {}),
+        ...(c.remotePassword !== undefined ? { password: Buffer.from(c.remotePassword) } : {}),
+        ...(version === 5 ? { properties: {} } : {}),
+      },
+      c.keepaliveInterval,
+    );
+    if (link.isClosed || ack.reasonCode !== 0) return false;
+    log.info(`Received CONNACK on connection ${this.localId}.`);
+    this.connectedOnce = true;
+    this.backoff = 0;
+    if (c.notifications) {
+      if (remoteNotifications) void link.publish(this.stateTopic, Buffer.from('1'), 1, true);
+      this.broker.publish(new StoredMessage(this.stateTopic, Buffer.from('1'), 1, true, undefined, 0, this.localId));
+    }
+    for (const t of c.topics) {
+      if (t.direction === 'out') {
+        if (!c.attemptUnsubscribe) continue;
+        const id = link.allocateId();
+        log.info(`Bridge ${this.localId} sending UNSUBSCRIBE (Mid: ${id}, Topic: ${t.remoteTopic})`);
+        link.unsubscribe(id, [t.remoteTopic]);
+      } else {
+        const id = link.allocateId();
+        const options = version === 5 ? 0x0c : 0;
+        log.info(`Bridge ${this.localId} sending SUBSCRIBE (Mid: ${id}, Topic: ${t.remoteTopic}, QoS: ${t.qos}, Options: 0x${options.toString(16).padStart(2, '0')})`);
+        void link.subscribe(id, [{ topic: t.remoteTopic, qos: t.qos, noLocal: version === 5, retainAsPublished: version === 5, retainHandling: 0 }]);
+      }
+    }
+    // Now the local side may hand over what it queued meanwhile.
+    if (this.outTopics.length > 0) await this.openLocal(false);
+    return true;
+  }
+
+  private onRemoteLost(wasConnected: boolean): void {
+    this.closeLocal();
+    if (wasConnected && this.config.notifications) {
+      this.broker.publish(new StoredMessage(this.stateTopic, Buffer.from('0'), 1, true, undefined, 0, this.localId));
+    }
+    if (this.stopped || (this.config.startType === 'once' && this.connectedOnce)) return;
+    this.addressIndex++;
+    // restart_timeout: a constant delay, or Mosquitto's decorrelated-jitter backoff between base and cap.
+    const c = this.config;
+    let delay: number;
+    if (c.restartTimeout > 0) {
+      delay = c.restartTimeout;
+    } else {
+      const base = c.backoffBase;
+      const prev = this.backoff || base;
+      delay = Math.min(c.backoffCap, base + Math.random() * (prev * 3 - base));
+      this.backoff = delay;
+    }
+    this.retryTimer = setTimeout(() => this.connectRemote(), delay * 1000);
+    this.retryTimer.unref();
+  }
+
+  /** Local -> remote: acknowledged locally only once the remote has it. */
+  private forwardOut(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, done: () => void): void {
+    const remote = this.remote;
+    const mapped = mapTopic(topic, this.outTopics, 'out');
+    if (mapped === undefined) {
+      done();
+      return;
+    }
+    // Without a remote the message stays unacknowledged: the local session resends it later.
+    if (!remote || remote.isClosed) return;
+    void remote.publish(mapped, payload, qos, retain && this.config.outgoingRetain).then(done);
+  }
+
+  /** Remote -> local. */
+  private forwardIn(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, done: () => void): void {
+    const mapped = mapTopic(topic, this.config.topics.filter((t) => t.direction !== 'out'), 'in');
+    if (mapped === undefined) {
+      done();
+      return;
+    }
+    this.broker.publish(new StoredMessage(mapped, payload, qos, retain, undefined, 0, this.localId));
+    done();
+  }
+}
+
+/**
+ * Mosquitto's prefix rule: a topic matching a bridge topic's filter on one side has that side's
+ * prefix replaced by the other side's. Returns undefined when no bridge topic matches.
+ */
+export function mapTopic(topic: string, topics: readonly BridgeTopic[], way: 'in' | 'out'): string | undefined {
+  for (const t of topics) {
+    const from = way === 'out' ? t.localTopic : t.remoteTopic;
+    const fromPrefix = (way === 'out' ? t.localPrefix : t.remotePrefix) ?? '';
+    const toPrefix = (way === 'out' ? t.remotePrefix : t.localPrefix) ?? '';
+    if (t.pattern === undefined ? topic === from : topicMatches(from, topic)) {
+      return toPrefix + topic.slice(fromPrefix.length);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,187 @@
+/**
+ * A small MQTT client over any byte stream, on the codec, for the broker's own outgoing
+ * connections (bridges). Incoming QoS 1/2 messages are acknowledged only when the handler calls
+ * `done`, so a bridge can wait for the other side before acknowledging (no loss in between).
+ */
+import type { Duplex } from 'node:stream';
+import {
+  Decoder,
+  encodePacket,
+  PacketType,
+  type ConnackPacket,
+  type ConnectPacket,
+  type Packet,
+  type ProtocolVersion,
+  type Properties,
+  type PublishPacket,
+  type QoS,
+  type SubackPacket,
+  type Subscription,
+} from '@skeeter/codec';
+
+export interface LinkHandlers {
+  /** An application message; call `done` once it is safely handed on (sends PUBACK/PUBREC). */
+  onPublish(packet: PublishPacket, done: () => void): void;
+  onClose(): void;
+}
+
+export class MqttLink {
+  readonly stream: Duplex;
+  readonly version: ProtocolVersion;
+  private readonly decoder: Decoder;
+  private readonly handlers: LinkHandlers;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (p: Packet) => void>();
+  private connackWaiter: ((p: ConnackPacket) => void) | undefined;
+  private readonly incomingQos2 = new Set<number>();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(stream: Duplex, version: ProtocolVersion, handlers: LinkHandlers, firstPacketId = 1) {
+    this.stream = stream;
+    this.version = version;
+    this.handlers = handlers;
+    this.nextId = firstPacketId;
+    this.decoder = new Decoder({ role: 'client', protocolVersion: version });
+    stream.on('data', (chunk: Buffer) => {
+      try {
+        this.decoder.push(chunk, (p) => this.onPacket(p));
+      } catch {
+        this.close();
+      }
+    });
+    stream.on('error', () => undefined);
+    stream.on('close', () => this.close());
+    stream.on('end', () => this.close());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(packet: Packet): void {
+    if (!this.closed) this.stream.write(encodePacket(packet, this.version));
+  }
+
+  allocateId(): number {
+    const id = this.nextId;
+    this.nextId = id === 65_535 ? 1 : id + 1;
+    return id;
+  }
+
+  connect(packet: ConnectPacket, keepalive: number): Promise<ConnackPacket> {
+    return new Promise((resolve) => {
+      this.connackWaiter = (ack) => {
+        if (ack.reasonCode === 0 && keepalive > 0) {
+          this.pingTimer = setInterval(() => this.send({ type: PacketType.Pingreq }), keepalive * 1000);
+          this.pingTimer.unref();
+        }
+        resolve(ack);
+      };
+      this.send(packet);
+    });
+  }
+
+  /** Resolves when the QoS flow completes (at once for QoS 0). */
+  publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties?: Properties): Promise<void> {
+    const packetId = qos > 0 ? this.allocateId() : 0;
+    const packet: PublishPacket = { type: PacketType.Publish, topic, payload, qos, retain, dup: false, packetId };
+    if (this.version === 5) packet.properties = properties ?? {};
+    if (qos === 0) {
+      this.send(packet);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.waiting.set(packetId, () => resolve());
+      this.send(packet);
+    });
+  }
+
+  subscribe(packetId: number, subscriptions: Subscription[]): Promise<SubackPacket> {
+    return new Promise((resolve) => {
+      this.waiting.set(packetId, (p) => resolve(p as SubackPacket));
+      this.send(this.version === 5
+        ? { type: PacketType.Subscribe, packetId, subscriptions, properties: {} }
+        : { type: PacketType.Subscribe, packetId, subscriptions });
+    });
+  }
+
+  unsubscribe(packetId: number, topics: string[]): void {
+    this.send(this.version === 5
+      ? { type: PacketType.Unsubscribe, packetId, topics, properties: {} }
+      : { type: PacketType.Unsubscribe, packetId, topics });
+  }
+
+  private onPacket(p: Packet): void {
+    switch (p.type) {
+      case PacketType.Connack:
+        this.connackWaiter?.(p);
+        this.connackWaiter = undefined;
+        if (p.reasonCode !== 0) this.close();
+        break;
+      case PacketType.Publish:
+        this.onPublish(p);
+        break;
+      case PacketType.Puback:
+      case PacketType.Pubcomp:
+      case PacketType.Suback:
+      case PacketType.Unsuback: {
+        const w = this.waiting.get(p.packetId);
+        this.waiting.delete(p.packetId);
+        w?.(p);
+        break;
+      }
+      case PacketType.Pubrec:
+        if (p.reasonCode >= 0x80) {
+          const w = this.waiting.get(p.packetId);
+          this.waiting.delete(p.packetId);
+          w?.(p);
+        } else {
+          this.send({ type: PacketType.Pubrel, packetId: p.packetId, reasonCode: 0, properties: {} });
+        }
+        break;
+      case PacketType.Pubrel:
+        this.incomingQos2.delete(p.packetId);
+        this.send({ type: PacketType.Pubcomp, packetId: p.packetId, reasonCode: 0, properties: {} });
+        break;
+      case PacketType.Disconnect:
+        this.close();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onPublish(p: PublishPacket): void {
+    if (p.qos === 2 && this.incomingQos2.has(p.packetId)) {
+      // A retransmission of a message already taken: acknowledge again, deliver once.
+      this.send({ type: PacketType.Pubrec, packetId: p.packetId, reasonCode: 0, properties: {} });
+      return;
+    }
+    this.handlers.onPublish(p, () => {
+      if (p.qos === 1) this.send({ type: PacketType.Puback, packetId: p.packetId, reasonCode: 0, properties: {} });
+      else if (p.qos === 2) {
+        this.incomingQos2.add(p.packetId);
+        this.send({ type: PacketType.Pubrec, packetId: p.packetId, reasonCode: 0, properties: {} });
+      }
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.connackWaiter = undefined;
+    this.waiting.clear();
+    if (!this.stream.destroyed) this.stream.destroy();
+    this.handlers.onClose();
+  }
+
+  /** Sends DISCONNECT and closes. */
+  disconnect(): void {
+    if (this.closed) return;
+    this.send({ type: PacketType.Disconnect, reasonCode: 0, properties: {} });
+    this.stream.end();
+    this.close();
+  }
+}
