@@ -40,6 +40,8 @@ export interface StartOptions {
   verbose?: boolean;
   /** Use `-p <port>` and no config file (local-only mode). */
   localOnly?: boolean;
+  /** Listen on this port instead of a fresh free one (e.g. to restart a broker in place). */
+  port?: number;
 }
 
 export const hasDebianMosquitto = (): boolean =>
@@ -48,7 +50,7 @@ export const hasDebianMosquitto = (): boolean =>
 export const DEBIAN_MOSQUITTO = '/usr/sbin/mosquitto';
 
 export async function startBroker(options: StartOptions = {}): Promise<RunningBroker> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'skeeter-broker-'));
   const args: string[] = [];
   if (options.localOnly) {

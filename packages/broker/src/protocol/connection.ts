@@ -52,6 +52,9 @@ export class Connection {
   outgoingAliases: Map<string, number> | undefined;
   /** How many outgoing aliases this client accepts (its Topic Alias Maximum, capped). */
   outgoingAliasMax = 0;
+  /** A bridge (CONNECT's protocol level had the 0x80 bit, Mosquitto's try_private): it never gets
+   * its own messages back, so two brokers bridged both ways do not loop. */
+  isBridge = false;
   /** Set when the will must not be published (normal DISCONNECT). */
   willSuppressed = false;
   private keepaliveTimer: NodeJS.Timeout | undefined;

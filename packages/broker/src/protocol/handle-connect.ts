@@ -32,6 +32,7 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   conn.protocolVersion = v;
   conn.decoder.protocolVersion = v;
   conn.clean = packet.clean;
+  conn.isBridge = packet.bridge;
   broker.stats.connections++;
 
   const refuse = (v3Code: number, v5Code: number): void => refuseConnect(conn, v, v3Code, v5Code);

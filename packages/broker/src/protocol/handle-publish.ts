@@ -68,8 +68,8 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
   if (settings.messageSizeLimit > 0 && packet.payload.length > settings.messageSizeLimit) {
     conn.debug(`Dropped too large PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
     dropReason = ReasonCode.PacketTooLarge;
-  } else if (topic.startsWith('$SYS') && (topic.length === 4 || topic.charCodeAt(4) === 0x2f)) {
-    // Clients may not write to $SYS (reference 3.2); bridges' state topics come with bridges.
+  } else if (topic.startsWith('$SYS') && (topic.length === 4 || topic.charCodeAt(4) === 0x2f) && !isBridgeStateTopic(topic)) {
+    // Clients may not write to $SYS, except bridges' state topics (reference 3.2).
     conn.debug(`Denied PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
     dropReason = ReasonCode.NotAuthorized;
   } else if (broker.security.authorize && !broker.security.authorize(conn, 'write', topic, packet.qos, packet.retain)) {
@@ -114,4 +114,9 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
 function hasAny(props: Properties): boolean {
   for (const _ in props) return true;
   return false;
+}
+
+/** `$SYS/broker/connection/<id>/state`, where a remote bridge reports itself. */
+function isBridgeStateTopic(topic: string): boolean {
+  return topic.startsWith('$SYS/broker/connection/') && topic.endsWith('/state') && topic.indexOf('/', 23) === topic.length - 6;
 }

@@ -33,7 +33,7 @@ export function handleSubscribe(conn: Connection, packet: SubscribePacket): void
       session,
       filter,
       qos,
-      noLocal: req.noLocal,
+      noLocal: req.noLocal || conn.isBridge,
       retainAsPublished: req.retainAsPublished,
       retainHandling: req.retainHandling,
       identifiers: identifier ? [identifier] : undefined,
