@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { Bridge } from './bridge/bridge.js';
+import { installBrokerSecurity, reloadBrokerSecurity } from './auth/index.js';
 import { Broker } from './broker.js';
 import { loadBrokerConfig, reloadConfig, toBrokerSettings } from './config/index.js';
 import { unsupportedOptionMessage, unsupportedOptions } from './config/unsupported.js';
@@ -90,6 +91,13 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     log.notice('Create a configuration file which defines a listener to allow remote access.');
     log.notice('For more details see https://mosquitto.org/documentation/authentication-methods/');
   }
+  // password_file and acl_file (mosquitto_security_init): read before the listeners open.
+  const loadedSecurity = installBrokerSecurity(broker, config, log);
+  if (!loadedSecurity.ok) {
+    process.exitCode = loadedSecurity.exitCode;
+    return;
+  }
+  let security = loadedSecurity.security;
   if (settings.pidFile) {
     try {
       writeFileSync(settings.pidFile, `${process.pid}\n`);
@@ -151,6 +159,8 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     }
     next.listeners = live;
     broker.settings = next;
+    // Re-read password and ACL files and disconnect clients that no longer pass.
+    security = reloadBrokerSecurity(broker, current, log, security);
     log.apply(next.log);
   });
   process.on('SIGUSR1', () => {

@@ -33,8 +33,8 @@ export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   bridges: true,
   bridgeTls: false,
   bridgeExtras: false,
-  passwordFile: false,
-  aclFile: false,
+  passwordFile: true,
+  aclFile: true,
   plugins: false,
   persistence: true,
 };

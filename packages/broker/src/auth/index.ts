@@ -1,0 +1,44 @@
+/**
+ * Built-in authentication and authorisation for the `mosquitto` process: load at start, reload
+ * on SIGHUP and re-check connected clients (reference 5.3, 7.3).
+ */
+import type { Broker } from '../broker.js';
+import type { BrokerConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Connection } from '../protocol/connection.js';
+import { BrokerSecurity, loadBrokerSecurity, type LoadedSecurity } from './broker-security.js';
+
+export { AclFile, type AclClient, type AclEntry, type AclMessage } from './acl-file.js';
+export { BrokerSecurity, loadBrokerSecurity, type LoadedSecurity, type SecurityMessage } from './broker-security.js';
+
+/**
+ * Loads the files of `config`, logs Mosquitto's lines and installs the hooks on the broker.
+ * Returns the result so the caller can refuse to start when `ok` is false.
+ */
+export function installBrokerSecurity(broker: Broker, config: BrokerConfig, log: Logger, previous?: BrokerSecurity): LoadedSecurity {
+  const loaded = loadBrokerSecurity(config, broker.settings.listeners, previous?.passwords);
+  for (const m of loaded.messages) log.write(m.level, m.text);
+  loaded.security.log = (m) => log.write(m.level, m.text);
+  broker.security = loaded.security.hooks();
+  return loaded;
+}
+
+/**
+ * SIGHUP: re-read the files (a failure is logged and what was read stays in force, as in
+ * Mosquitto, whose reload ignores the error), then disconnect the connected clients that no
+ * longer pass. Debian's 2.0.11 closes them without a DISCONNECT packet, logs
+ * `Client <id> disconnected.` and does not publish their wills.
+ */
+export function reloadBrokerSecurity(broker: Broker, config: BrokerConfig, log: Logger, previous: BrokerSecurity): BrokerSecurity {
+  const loaded = installBrokerSecurity(broker, config, log, previous);
+  const connected = [...broker.connections].filter((c) => c.state === 'connected');
+  void loaded.security.failingClients(connected).then((failing) => {
+    for (const client of failing) {
+      const conn = client as Connection;
+      if (conn.state !== 'connected') continue;
+      conn.willSuppressed = true;
+      conn.close({ kind: 'disconnect' });
+    }
+  });
+  return loaded.security;
+}
