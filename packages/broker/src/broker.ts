@@ -19,7 +19,7 @@ import { RetainedStore } from './router/retained-store.js';
 import { SubscriptionTree, type Subscription } from './router/subscription-tree.js';
 import { NEVER_EXPIRES, Session, type OutgoingMessage } from './session/session.js';
 import type { SecurityHooks } from './security.js';
-import { openTcpListener, type BoundListener, type OpenedListeners, type Peer } from './transport/listeners.js';
+import { openListener, type BoundListener, type OpenedListeners, type Peer } from './transport/listeners.js';
 import type { BrokerSettings, ListenerSettings } from './settings.js';
 import { SysTree } from './sys/sys-tree.js';
 import { VERSION_STRING } from './version.js';
@@ -96,7 +96,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const opened: OpenedListeners = { servers: this.servers, bound: this.bound };
     for (const listener of this.settings.listeners) {
       try {
-        await openTcpListener(listener, this.log, (peer, l) => this.accept(peer, l), opened);
+        // The kind (TCP, TLS, websockets, unix socket) is chosen from the listener's settings.
+        await openListener(listener, this.log, (peer, l) => this.accept(peer, l), opened, () => this.settings.log.connectionMessages);
       } catch (e) {
         await this.stop(false);
         throw e;

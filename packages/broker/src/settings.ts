@@ -19,6 +19,39 @@ export interface ListenerSettings {
   allowAnonymous: boolean;
   allowZeroLengthClientId: boolean;
   autoIdPrefix: string;
+  /** A unix socket listener (`listener 0 <path>`): the socket path; port and host are unused. */
+  unixSocketPath?: string | undefined;
+  /** `protocol websockets`: MQTT inside WebSocket frames; undefined = plain MQTT. */
+  protocol?: 'mqtt' | 'websockets' | undefined;
+  /** Set when the listener speaks TLS (certfile and keyfile, or psk_hint). */
+  tls?: ListenerTlsSettings | undefined;
+  /** websockets: directory of static files served to plain HTTP requests. */
+  httpDir?: string | undefined;
+  /** websockets: the largest HTTP request header block accepted (websockets_headers_size). */
+  websocketsHeadersSize?: number | undefined;
+}
+
+/** A TLS listener's options, as in mosquitto.conf (reference 2.6); files are read when the listener opens and on SIGHUP. */
+export interface ListenerTlsSettings {
+  cafile?: string | undefined;
+  capath?: string | undefined;
+  certfile?: string | undefined;
+  keyfile?: string | undefined;
+  ciphers?: string | undefined;
+  ciphersTls13?: string | undefined;
+  crlfile?: string | undefined;
+  dhparamfile?: string | undefined;
+  requireCertificate: boolean;
+  /** Minimum version: tlsv1.3, tlsv1.2 or tlsv1.1; undefined = TLS 1.2. */
+  tlsVersion?: string | undefined;
+  useIdentityAsUsername: boolean;
+  useSubjectAsUsername: boolean;
+  /** TLS-PSK: the hint sent to clients, and the identity:hexkey file the keys come from. */
+  pskHint?: string | undefined;
+  pskFile?: string | undefined;
+  /** Engines are not supported by Node's TLS: set only to refuse them with a clear error. */
+  tlsEngine?: string | undefined;
+  tlsKeyformEngine?: boolean | undefined;
 }
 
 export type LogType =

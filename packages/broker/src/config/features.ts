@@ -28,7 +28,7 @@ export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   tls: false,
   psk: false,
   websockets: false,
-  unixSockets: false,
+  unixSockets: true,
   bindInterface: false,
   bridges: true,
   bridgeTls: false,

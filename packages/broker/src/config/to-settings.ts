@@ -2,7 +2,7 @@
 // reads). Security options are resolved per listener here: per_listener_settings picks the
 // listener's own block, otherwise the global one.
 
-import type { BrokerSettings, ListenerSettings, LogDest } from '../settings.js';
+import type { BrokerSettings, ListenerSettings, ListenerTlsSettings, LogDest } from '../settings.js';
 import type { BrokerConfig, ListenerConfig, SecurityOptions } from './types.js';
 
 function listenerSettings(config: BrokerConfig, l: ListenerConfig): ListenerSettings {
@@ -20,6 +20,36 @@ function listenerSettings(config: BrokerConfig, l: ListenerConfig): ListenerSett
     allowAnonymous: l.origin === 'local-only' ? true : (s.allowAnonymous ?? false),
     allowZeroLengthClientId: s.allowZeroLengthClientId,
     autoIdPrefix: s.autoIdPrefix ?? 'auto-',
+    unixSocketPath: l.unixSocketPath,
+    protocol: l.protocol,
+    tls: listenerTls(l, s),
+    httpDir: l.httpDir,
+    websocketsHeadersSize: config.websocketsHeadersSize,
+  };
+}
+
+/** TLS is on when a listener has both certfile and keyfile, or a psk_hint (Mosquitto 2.0's rule). */
+function listenerTls(l: ListenerConfig, s: SecurityOptions): ListenerTlsSettings | undefined {
+  const t = l.tls;
+  const certificates = t.certfile !== undefined && t.keyfile !== undefined;
+  if (!certificates && t.pskHint === undefined) return undefined;
+  return {
+    cafile: t.cafile,
+    capath: t.capath,
+    certfile: t.certfile,
+    keyfile: t.keyfile,
+    ciphers: t.ciphers,
+    ciphersTls13: t.ciphersTls13,
+    crlfile: t.crlfile,
+    dhparamfile: t.dhparamfile,
+    requireCertificate: t.requireCertificate,
+    tlsVersion: t.tlsVersion,
+    useIdentityAsUsername: t.useIdentityAsUsername,
+    useSubjectAsUsername: t.useSubjectAsUsername,
+    pskHint: t.pskHint,
+    pskFile: s.pskFile,
+    tlsEngine: t.tlsEngine,
+    tlsKeyformEngine: t.tlsKeyform === 'engine',
   };
 }
 

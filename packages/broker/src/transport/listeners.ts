@@ -1,12 +1,17 @@
 /**
  * Opening listeners. Each listener kind turns its incoming connections into a byte stream plus
  * the peer's address and hands them to `accept`; the protocol layer never sees which kind it was.
- * Plain TCP lives here; TLS, WebSockets and unix sockets plug in beside it (transports issue).
+ * `openListener` picks the kind from the settings: unix socket (unix.ts), or TCP carrying plain
+ * MQTT, MQTT over TLS (tls.ts), or MQTT over WebSockets with or without TLS (websocket.ts).
  */
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ListenerSettings } from '../settings.js';
+import { certificateUsername, checkClientCertificate, isNotTls, opensslErrorText, registerTlsServer, tlsServerOptions } from './tls.js';
+import { openUnixListener } from './unix.js';
+import { createWebSocketServer } from './websocket.js';
 
 /** A client connection as the protocol layer sees it. */
 export interface Peer {
@@ -19,7 +24,14 @@ export interface Peer {
   localPort: number;
   /** The broker's own in-memory client (a bridge's local side): not logged as a connection. */
   internal?: boolean;
+  /**
+   * use_identity_as_username / use_subject_as_username on a TLS listener: the username from the
+   * client's certificate (or PSK identity), null when it has none; undefined otherwise.
+   */
+  certificateUsername?: string | null | undefined;
 }
+
+export type AcceptPeer = (peer: Peer, listener: ListenerSettings) => void;
 
 export interface BoundListener {
   listener: ListenerSettings;
@@ -33,18 +45,118 @@ export interface OpenedListeners {
   bound: BoundListener[];
 }
 
+/** What a transport needs from the broker. */
+export interface TransportContext {
+  log: Logger;
+  accept: AcceptPeer;
+  /** connection_messages (read per connection: SIGHUP may change it). */
+  connectionMessages: () => boolean;
+}
+
 export const displayAddress = (a: string | undefined): string => a?.replace(/^::ffff:/, '') ?? 'unknown';
 
 /**
- * Opens one listener's sockets (IPv4 and IPv6 unless bound to one address or domain), logging
- * Mosquitto's "Opening ipv4 listen socket on port N." lines. Rejects with the listen error.
+ * Opens one listener of any kind. Rejects with the listen error (already logged as Mosquitto
+ * logs it); the broker then stops and exits 1.
  */
-export async function openTcpListener(
+export async function openListener(
   listener: ListenerSettings,
   log: Logger,
-  accept: (peer: Peer, listener: ListenerSettings) => void,
+  accept: AcceptPeer,
   into: OpenedListeners,
+  connectionMessages: () => boolean = () => true,
 ): Promise<void> {
+  const ctx: TransportContext = { log, accept, connectionMessages };
+  if (listener.unixSocketPath !== undefined) return openUnixListener(listener, ctx, into);
+  return openTcpListener(listener, ctx, into);
+}
+
+/** The remote end of a TCP connection as the log shows it. */
+export const tcpPeer = (socket: Socket, listener: ListenerSettings): Peer => ({
+  stream: socket,
+  address: displayAddress(socket.remoteAddress),
+  port: socket.remotePort ?? 0,
+  localPort: socket.localPort ?? listener.port,
+});
+
+/** A server for one TCP listen socket of the listener's kind. Throws after logging when TLS files fail to load. */
+function createListenerServer(listener: ListenerSettings, ctx: TransportContext): Server {
+  if (listener.protocol === 'websockets') return createWebSocketServer(listener, ctx);
+  const t = listener.tls;
+  // Nagle's algorithm stays off whatever set_tcp_nodelay says: writes are already gathered
+  // per tick, and Nagle would only add delayed-ACK latency to small packets.
+  if (t === undefined) return createServer({ noDelay: true }, (socket) => ctx.accept(tcpPeer(socket, listener), listener));
+  const server = createTlsServer({ ...tlsServerOptions(t, ctx.log), noDelay: true }, (socket) => {
+    const peer = tlsPeer(socket, listener, ctx);
+    if (peer) ctx.accept(peer, listener);
+  });
+  watchTlsFailures(server, listener, ctx);
+  registerTlsServer(listener, server);
+  return server;
+}
+
+/**
+ * A finished handshake becomes a Peer, or is refused with Mosquitto's lines when the client's
+ * certificate does not pass (missing while required, unknown CA, revoked in the CRL).
+ */
+export function tlsPeer(socket: TLSSocket, listener: ListenerSettings, ctx: TransportContext): Peer | undefined {
+  const t = listener.tls!;
+  const peer: Peer = {
+    stream: socket,
+    address: displayAddress(socket.remoteAddress),
+    port: socket.remotePort ?? 0,
+    localPort: socket.localPort ?? listener.port,
+  };
+  const refusal = checkClientCertificate(socket, t);
+  if (refusal !== undefined) {
+    logHandshakeFailure(ctx, peer.address, peer.port, peer.localPort, refusal);
+    socket.destroy();
+    return undefined;
+  }
+  peer.certificateUsername = certificateUsername(socket, t);
+  return peer;
+}
+
+/**
+ * Mosquitto logs a failed handshake in one of two ways: bytes that are not TLS at all fail at
+ * accept ("Client connection from X failed: ..."); a failure later in the handshake comes after
+ * the "New connection" line, as the OpenSSL error and a protocol-error disconnect.
+ */
+function logHandshakeFailure(ctx: TransportContext, address: string, port: number, localPort: number, error: string): void {
+  if (ctx.connectionMessages()) ctx.log.notice(`New connection from ${address}:${port} on port ${localPort}.`);
+  ctx.log.error(`OpenSSL Error[0]: ${error}`);
+  if (ctx.connectionMessages()) ctx.log.notice('Client <unknown> disconnected: Protocol error.');
+}
+
+/** Logs handshakes that fail inside OpenSSL (the client refused our certificate, bad versions or ciphers). */
+export function watchTlsFailures(server: Server, listener: ListenerSettings, ctx: TransportContext): void {
+  // The TLS socket may already be torn down when the error is reported: remember addresses.
+  const addresses = new WeakMap<object, { address: string; port: number; localPort: number }>();
+  server.on('connection', (socket: Socket) => {
+    addresses.set(socket, {
+      address: displayAddress(socket.remoteAddress),
+      port: socket.remotePort ?? 0,
+      localPort: socket.localPort ?? listener.port,
+    });
+  });
+  server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    const parent = (socket as TLSSocket & { _parent?: object })._parent;
+    const a = (parent && addresses.get(parent)) ?? {
+      address: displayAddress(socket.remoteAddress),
+      port: socket.remotePort ?? 0,
+      localPort: socket.localPort ?? listener.port,
+    };
+    if (isNotTls(err)) ctx.log.notice(`Client connection from ${a.address} failed: ${opensslErrorText(err)}.`);
+    else logHandshakeFailure(ctx, a.address, a.port, a.localPort, opensslErrorText(err));
+  });
+}
+
+/**
+ * Opens one listener's TCP sockets (IPv4 and IPv6 unless bound to one address or domain),
+ * logging Mosquitto's "Opening ipv4 listen socket on port N." lines.
+ */
+export async function openTcpListener(listener: ListenerSettings, ctx: TransportContext, into: OpenedListeners): Promise<void> {
+  const log = ctx.log;
   const hosts: Array<{ host: string; family: 'IPv4' | 'IPv6' }> = [];
   if (listener.host !== undefined) {
     hosts.push({ host: listener.host, family: listener.host.includes(':') ? 'IPv6' : 'IPv4' });
@@ -52,13 +164,13 @@ export async function openTcpListener(
     if (listener.socketDomain !== 'ipv6') hosts.push({ host: '0.0.0.0', family: 'IPv4' });
     if (listener.socketDomain !== 'ipv4') hosts.push({ host: '::', family: 'IPv6' });
   }
+  // libwebsockets opens its own sockets: Mosquitto logs one line for them, not one per family.
+  if (listener.protocol === 'websockets') log.notice(`Opening websockets listen socket on port ${listener.port}.`);
   for (const { host, family } of hosts) {
-    log.notice(`Opening ${family === 'IPv4' ? 'ipv4' : 'ipv6'} listen socket on port ${listener.port}.`);
-    // Nagle's algorithm stays off whatever set_tcp_nodelay says: writes are already gathered
-    // per tick, and Nagle would only add delayed-ACK latency to small packets.
-    const server = createServer({ noDelay: true }, (socket) =>
-      accept({ stream: socket, address: displayAddress(socket.remoteAddress), port: socket.remotePort ?? 0, localPort: socket.localPort ?? listener.port }, listener),
-    );
+    if (listener.protocol !== 'websockets') {
+      log.notice(`Opening ${family === 'IPv4' ? 'ipv4' : 'ipv6'} listen socket on port ${listener.port}.`);
+    }
+    const server = createListenerServer(listener, ctx);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

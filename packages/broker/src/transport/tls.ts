@@ -1,0 +1,275 @@
+/**
+ * TLS listeners (reference 2.6): the secure context built from the listener's files with
+ * Mosquitto's startup error lines, the client certificate checks done after the handshake
+ * (so every refusal is logged as Mosquitto logs it), the username taken from the certificate,
+ * and the SIGHUP reload of certificates (new handshakes use the new files; connected clients
+ * keep theirs).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSecureContext, DEFAULT_CIPHERS, type SecureContextOptions, type TLSSocket, type TlsOptions } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { ListenerSettings, ListenerTlsSettings } from '../settings.js';
+import { pskIdentityOf, pskKeyFor, readPskFile } from './psk.js';
+
+/** A startup failure whose log lines are already written; the broker exits 1 (as Mosquitto). */
+export class ListenerOpenError extends Error {}
+
+/** OpenSSL's lines for a file that does not exist, as Mosquitto prints them after its own line. */
+const MISSING_FILE_LINES = [
+  'OpenSSL Error[0]: error:80000002:system library::No such file or directory',
+  'OpenSSL Error[1]: error:10080002:BIO routines::system lib',
+  'OpenSSL Error[2]: error:0A080002:SSL routines::system lib',
+];
+
+const MIN_VERSIONS: Readonly<Record<string, 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'>> = {
+  'tlsv1.1': 'TLSv1.1',
+  'tlsv1.2': 'TLSv1.2',
+  'tlsv1.3': 'TLSv1.3',
+};
+
+const DEFAULT_TLS13_SUITES = DEFAULT_CIPHERS.split(':').filter((c) => c.startsWith('TLS_')).join(':');
+const DEFAULT_TLS12_CIPHERS = DEFAULT_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
+
+function fail(log: Logger, lines: string[]): never {
+  for (const l of lines) log.error(l);
+  throw new ListenerOpenError(lines[0]);
+}
+
+function readOrFail(log: Logger, path: string, first: string, opensslLines = MISSING_FILE_LINES): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    return fail(log, [first, ...opensslLines]);
+  }
+}
+
+/** Every certificate in a capath directory (OpenSSL looks them up by hash; reading them all trusts the same set). */
+function readCaPath(dir: string): Buffer[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    // Mosquitto starts with a missing capath (checked on 2.0.11); clients then fail verification.
+    return [];
+  }
+  const out: Buffer[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, name);
+    try {
+      if (!statSync(path).isFile()) continue;
+      const pem = readFileSync(path);
+      if (pem.includes('-----BEGIN CERTIFICATE-----')) out.push(pem);
+    } catch {
+      // Unreadable entries are skipped, as OpenSSL's hashed lookup would never find them.
+    }
+  }
+  return out;
+}
+
+/**
+ * The Node TLS options for a listener, reading its files now. Throws ListenerOpenError after
+ * logging Mosquitto's lines for the first problem (missing file, bad key, bad cipher list...).
+ */
+export function tlsServerOptions(t: ListenerTlsSettings, log: Logger): TlsOptions {
+  if (t.tlsEngine !== undefined || t.tlsKeyformEngine) {
+    fail(log, ['Error: tls_engine and tls_keyform engine are not supported in skeeter (Node.js has no OpenSSL engine support); use a PEM keyfile.']);
+  }
+  const minVersion = t.tlsVersion === undefined ? 'TLSv1.2' : MIN_VERSIONS[t.tlsVersion];
+  if (minVersion === undefined) fail(log, [`Error: Unsupported tls_version "${t.tlsVersion}".`]);
+  if (t.ciphers !== undefined && !cipherListValid(t.ciphers)) {
+    fail(log, [`Error: Unable to set TLS ciphers. Check cipher list "${t.ciphers}".`]);
+  }
+  if (t.ciphersTls13 !== undefined && !cipherListValid(t.ciphersTls13)) {
+    fail(log, [`Error: Unable to set TLS 1.3 ciphersuites. Check cipher_tls13 list "${t.ciphersTls13}".`]);
+  }
+  const psk = t.pskHint !== undefined;
+  // PSK listeners need OpenSSL's PSK suites, which Node's default list leaves out.
+  const tls12 = t.ciphers ?? (psk ? `PSK:${DEFAULT_TLS12_CIPHERS.replace(':!PSK', '')}` : DEFAULT_TLS12_CIPHERS);
+  const options: TlsOptions = {
+    minVersion,
+    ciphers: `${t.ciphersTls13 ?? DEFAULT_TLS13_SUITES}:${tls12}`,
+  };
+  if (t.certfile !== undefined && t.keyfile !== undefined) {
+    const cert = readOrFail(log, t.certfile, `Error: Unable to load server certificate "${t.certfile}". Check certfile.`);
+    const key = readOrFail(log, t.keyfile, `Error: Unable to load server key file "${t.keyfile}". Check keyfile.`);
+    options.cert = cert;
+    options.key = key;
+    try {
+      createSecureContext({ cert, key });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      // A key that does not match the certificate, or unparsable PEM: Mosquitto blames the key file.
+      const line = /key/i.test(message)
+        ? `Error: Unable to load server key file "${t.keyfile}". Check keyfile.`
+        : `Error: Unable to load server certificate "${t.certfile}". Check certfile.`;
+      fail(log, [line, `OpenSSL Error[0]: ${message}`]);
+    }
+  }
+  const ca: Buffer[] = [];
+  if (t.cafile !== undefined) {
+    ca.push(readOrFail(log, t.cafile, `Error: Unable to load CA certificates. Check cafile "${t.cafile}".`, [
+      'OpenSSL Error[0]: error:80000002:system library::No such file or directory',
+      'OpenSSL Error[1]: error:10000080:BIO routines::no such file',
+      'OpenSSL Error[2]: error:05880002:x509 certificate routines::system lib',
+    ]));
+  }
+  if (t.capath !== undefined) ca.push(...readCaPath(t.capath));
+  if (ca.length > 0) options.ca = ca;
+  // Client certificates are asked for when they are required or a CA to check them is given;
+  // the verdict is applied after the handshake (see checkClientCertificate) so it can be logged.
+  options.requestCert = t.requireCertificate || t.cafile !== undefined || t.capath !== undefined;
+  options.rejectUnauthorized = false;
+  if (t.crlfile !== undefined) {
+    options.crl = readOrFail(log, t.crlfile, `Error: Unable to load certificate revocation file "${t.crlfile}". Check crlfile.`, [
+      'Error: No such file or directory',
+      'OpenSSL Error[0]: error:80000002:system library::No such file or directory',
+      'OpenSSL Error[1]: error:10080002:BIO routines::system lib',
+      'OpenSSL Error[2]: error:05880002:x509 certificate routines::system lib',
+    ]);
+  }
+  if (t.dhparamfile !== undefined) {
+    let dhparam: Buffer | undefined;
+    try {
+      dhparam = readFileSync(t.dhparamfile);
+      createSecureContext({ dhparam });
+    } catch {
+      fail(log, [`Error loading dhparamfile "${t.dhparamfile}".`]);
+    }
+    options.dhparam = dhparam;
+  }
+  try {
+    createSecureContext(options as SecureContextOptions);
+  } catch (e) {
+    fail(log, [`Error: Unable to create TLS context: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  if (psk) {
+    const hint = t.pskHint!;
+    options.pskIdentityHint = hint;
+    // The psk_file is read when the listener opens and on each SIGHUP (a reload replaces the options).
+    const keys = t.pskFile !== undefined ? readPskFile(t.pskFile, log) : new Map<string, Buffer>();
+    options.pskCallback = (socket: TLSSocket, identity: string) => pskKeyFor(keys, identity, socket);
+  }
+  return options;
+}
+
+function cipherListValid(list: string): boolean {
+  try {
+    createSecureContext({ ciphers: list });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The verdict on a client's certificate once the handshake is done, as OpenSSL would have given
+ * it inside the handshake: undefined = accepted, else the OpenSSL error Mosquitto logs.
+ */
+export function checkClientCertificate(socket: TLSSocket, t: ListenerTlsSettings): string | undefined {
+  if (t.pskHint !== undefined) return undefined;
+  const cert = socket.getPeerX509Certificate();
+  if (cert === undefined) {
+    return t.requireCertificate ? 'error:0A0000C7:SSL routines::peer did not return a certificate' : undefined;
+  }
+  // A certificate that was sent is always checked (SSL_VERIFY_PEER), required or not.
+  if (!socket.authorized) return 'error:0A000086:SSL routines::certificate verify failed';
+  return undefined;
+}
+
+/**
+ * use_identity_as_username / use_subject_as_username: the username the certificate (or PSK
+ * identity) gives, null when the client has none (Mosquitto refuses it with "not authorised"),
+ * undefined when the listener uses neither option.
+ */
+export function certificateUsername(socket: TLSSocket, t: ListenerTlsSettings): string | null | undefined {
+  if (!t.useIdentityAsUsername && !t.useSubjectAsUsername) return undefined;
+  if (t.pskHint !== undefined) {
+    // For PSK the identity is the one the client sent (use_identity_as_username).
+    if (!t.useIdentityAsUsername) return undefined;
+    return pskIdentityOf(socket) ?? null;
+  }
+  const cert = socket.getPeerX509Certificate();
+  if (cert === undefined) return null;
+  const rdns = subjectRdns(cert);
+  if (t.useIdentityAsUsername) {
+    const cn = rdns.find(([k]) => k === 'CN');
+    return cn ? cn[1] : null;
+  }
+  return rfc2253(rdns);
+}
+
+/** The subject's attributes in certificate order (Node prints one per line, most significant first). */
+function subjectRdns(cert: X509Certificate): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const line of cert.subject.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out.push([line.slice(0, eq), line.slice(eq + 1)]);
+  }
+  return out;
+}
+
+/**
+ * The subject as OpenSSL's X509_NAME_print_ex with XN_FLAG_RFC2253 writes it (what Mosquitto
+ * uses for use_subject_as_username): last attribute first, joined by commas, with RFC 2253
+ * escapes and bytes >= 0x80 written as \XX.
+ */
+export function rfc2253(rdns: ReadonlyArray<readonly [string, string]>): string {
+  return [...rdns].reverse().map(([k, v]) => `${k}=${escapeRfc2253(v)}`).join(',');
+}
+
+function escapeRfc2253(value: string): string {
+  const bytes = Buffer.from(value, 'utf8');
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    const c = String.fromCharCode(b);
+    if (b >= 0x80 || b < 0x20 || b === 0x7f) out += `\\${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    else if (',+"\\<>;'.includes(c)) out += `\\${c}`;
+    else if ((i === 0 && (c === '#' || c === ' ')) || (i === bytes.length - 1 && c === ' ')) out += `\\${c}`;
+    else out += c;
+  }
+  return out;
+}
+
+/** Node's TLS error message as OpenSSL's error string ("error:0A000418:SSL routines::..."). */
+export function opensslErrorText(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  // Node adds the function, source file and alert number; OpenSSL 3's own string has none of them.
+  const m = /error:([0-9A-F]{8}):([^:]*):[^:]*:([^:\n]*)/.exec(message);
+  return m ? `error:${m[1]}:${m[2]}::${m[3]}` : message;
+}
+
+/** Handshake errors where the client's first bytes were not TLS at all (plain MQTT on a TLS port). */
+export function isNotTls(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_HTTP_REQUEST' || code === 'ERR_SSL_UNKNOWN_PROTOCOL'
+    || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG';
+}
+
+/** TLS servers per listener, so SIGHUP can give them fresh certificates. */
+const tlsServers = new WeakMap<ListenerSettings, Array<{ setSecureContext(o: SecureContextOptions): void }>>();
+
+export function registerTlsServer(listener: ListenerSettings, server: { setSecureContext(o: SecureContextOptions): void }): void {
+  const list = tlsServers.get(listener) ?? [];
+  list.push(server);
+  tlsServers.set(listener, list);
+}
+
+/**
+ * SIGHUP: re-reads the listener's certificate, key, CA, CRL (and psk_file) for new handshakes.
+ * Connected clients keep their sessions. A file that fails to load leaves the old context in use.
+ */
+export function reloadListenerCertificates(listener: ListenerSettings, log: Logger): void {
+  const servers = tlsServers.get(listener);
+  if (servers === undefined || listener.tls === undefined) return;
+  let options: TlsOptions;
+  try {
+    options = tlsServerOptions(listener.tls, log);
+  } catch (e) {
+    if (e instanceof ListenerOpenError) return;
+    throw e;
+  }
+  for (const s of servers) s.setSecureContext(options as SecureContextOptions);
+}
