@@ -157,7 +157,9 @@ export class AclFile {
         if (name.length === 0) return fail(`Error: Missing username in acl_file "${fileName}".`);
         user = name;
       } else {
-        return fail(`Error: Invalid line in acl_file "${fileName}": ${buf}.`);
+        // strtok() has cut the line after its first word: that is what Mosquitto prints.
+        const shown = buf.slice(0, buf.length - (first.rest === undefined ? 0 : first.rest.length + 1));
+        return fail(`Error: Invalid line in acl_file "${fileName}": ${shown}.`);
       }
     }
     return { ok: true, acl, messages };

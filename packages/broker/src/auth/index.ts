@@ -24,15 +24,24 @@ export function installBrokerSecurity(broker: Broker, config: BrokerConfig, log:
 }
 
 /**
- * SIGHUP: re-read the files (a failure is logged and what was read stays in force, as in
- * Mosquitto, whose reload ignores the error), then disconnect the connected clients that no
- * longer pass. Debian's 2.0.11 closes them without a DISCONNECT packet, logs
- * `Client <id> disconnected.` and does not publish their wills.
+ * SIGHUP: re-read the files, then disconnect the connected clients that no longer pass. When a
+ * file cannot be read or parsed, its errors are logged and the previous files stay in force
+ * (deliberate difference: Debian's 2.0.11 then registers no check for that file nor the files
+ * after it, so everything is allowed). Clients are re-checked either way, since
+ * `allow_anonymous` may have changed. Debian's 2.0.11 closes a failing client without a
+ * DISCONNECT packet (also on MQTT 5), logs `Client <id> disconnected.` and does not publish its
+ * will; so do we.
  */
 export function reloadBrokerSecurity(broker: Broker, config: BrokerConfig, log: Logger, previous: BrokerSecurity): BrokerSecurity {
+  const hooks = broker.security;
   const loaded = installBrokerSecurity(broker, config, log, previous);
+  let security = loaded.security;
+  if (!loaded.ok) {
+    broker.security = hooks;
+    security = previous;
+  }
   const connected = [...broker.connections].filter((c) => c.state === 'connected');
-  void loaded.security.failingClients(connected).then((failing) => {
+  void security.failingClients(connected).then((failing) => {
     for (const client of failing) {
       const conn = client as Connection;
       if (conn.state !== 'connected') continue;
@@ -40,5 +49,5 @@ export function reloadBrokerSecurity(broker: Broker, config: BrokerConfig, log: 
       conn.close({ kind: 'disconnect' });
     }
   });
-  return loaded.security;
+  return security;
 }
