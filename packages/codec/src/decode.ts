@@ -69,7 +69,8 @@ export function decodeBody(r: Reader, header: number, version: ProtocolVersion, 
     throw malformed(ErrorCode.ReservedPacketType, `Reserved packet type ${type}`, 'MQTT-2.1.2');
   }
   if (role !== 'any') {
-    const dir = DIRECTION[type]!;
+    // Before MQTT 5 only clients send DISCONNECT.
+    const dir = type === PacketType.Disconnect && version !== 5 ? CLIENT_TO_SERVER : DIRECTION[type]!;
     if ((role === 'server' && (dir & CLIENT_TO_SERVER) === 0) || (role === 'client' && (dir & SERVER_TO_CLIENT) === 0)) {
       throw protocolError(ErrorCode.WrongDirection, `A ${role} must not receive packet type ${type}`);
     }
