@@ -38,6 +38,8 @@ export interface LoadedSecurity {
 export class BrokerSecurity {
   readonly #global: SecurityScope;
   readonly #perListener: Map<ListenerSettings, SecurityScope> | undefined;
+  /** The configured listeners; others (a bridge's local side) are the broker's own and pass. */
+  readonly #listeners: ReadonlySet<ListenerSettings>;
   /** Passwords of connected clients, for the re-check on reload (Mosquitto keeps them too). */
   readonly #passwords: WeakMap<ClientInfo, Uint8Array | undefined>;
   /** Where ACL notices go (dangerous user names); set by the broker's owner. */
@@ -46,10 +48,12 @@ export class BrokerSecurity {
   constructor(
     global: SecurityScope,
     perListener: Map<ListenerSettings, SecurityScope> | undefined,
+    listeners: Iterable<ListenerSettings>,
     passwords = new WeakMap<ClientInfo, Uint8Array | undefined>(),
   ) {
     this.#global = global;
     this.#perListener = perListener;
+    this.#listeners = new Set(listeners);
     this.#passwords = passwords;
   }
 
@@ -92,12 +96,15 @@ export class BrokerSecurity {
    * anonymous clients.
    */
   authenticate(client: ClientInfo, username: string, password: Uint8Array | undefined): boolean | Promise<boolean> {
+    if (!this.#listeners.has(client.listener)) return true;
     const file = this.#scope(client.listener)?.passwordFile;
     if (file === undefined) return client.listener.allowAnonymous;
     return file.check(username, password).then((r) => r === 'allow');
   }
 
   authorize(client: ClientInfo, access: AclAccess, topic: string): boolean {
+    // The broker's own bridge connections bypass ACLs, as in Mosquitto.
+    if (!this.#listeners.has(client.listener)) return true;
     const scope = this.#scope(client.listener);
     // No ACL file in this scope: nothing registered, everything allowed.
     if (scope?.aclFile === undefined) return true;
@@ -113,6 +120,7 @@ export class BrokerSecurity {
   async failingClients(clients: Iterable<ClientInfo>): Promise<ClientInfo[]> {
     const checks: Array<Promise<ClientInfo | undefined>> = [];
     for (const client of clients) {
+      if (!this.#listeners.has(client.listener)) continue;
       if (client.username === undefined) {
         if (!client.listener.allowAnonymous) checks.push(Promise.resolve(client));
         continue;
@@ -167,7 +175,7 @@ export function loadBrokerSecurity(
     ok,
     exitCode,
     messages,
-    security: new BrokerSecurity(global, perListener, passwords),
+    security: new BrokerSecurity(global, perListener, listeners, passwords),
   });
 
   // Password files first (unpwd__file_parse), then ACL files, as Mosquitto loads them.
