@@ -6,9 +6,12 @@
 // Prints progress every 5 s; exits 1 on any failure, printing the seed to repeat it.
 //
 //   node scripts/fuzz-broker.mjs [--seconds N] [--seed S] [--concurrency C] [--oracle] [--port P]
+//   node scripts/fuzz-broker.mjs --differential [--count N] [--seed S]
 //
 // --oracle runs Debian's /usr/sbin/mosquitto instead (checks the fuzzer itself); --port attacks an
-// already running broker on 127.0.0.1 instead of starting one. Build first (pnpm build).
+// already running broker on 127.0.0.1 instead of starting one. --differential sends the same
+// attacks one at a time to our broker and to Debian's, and prints each difference in the answer
+// (shrunk to the shortest input that still differs); it exits 1 when there is any. Build first.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -27,11 +30,14 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     oracle: { type: 'boolean', default: false },
     port: { type: 'string' },
+    differential: { type: 'boolean', default: false },
+    count: { type: 'string', default: '500' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log('usage: node scripts/fuzz-broker.mjs [--seconds N] [--seed S] [--concurrency C] [--oracle] [--port P]');
+  console.log('       node scripts/fuzz-broker.mjs --differential [--count N] [--seed S]');
   process.exit(0);
 }
 const seconds = Number(values.seconds);
@@ -42,8 +48,34 @@ if (!(seconds > 0) || !Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2);
 }
 
-const { fuzzBroker, RoundTripper, socketCount, crashLines } = await import(engineUrl.href);
-const { startBroker } = await import(brokerUrl.href);
+const { fuzzBroker, RoundTripper, socketCount, crashLines, differentialRun } = await import(engineUrl.href);
+const { startBroker, hasDebianMosquitto } = await import(brokerUrl.href);
+
+if (values.differential) {
+  if (!hasDebianMosquitto()) {
+    console.error('--differential needs the Debian mosquitto (apt-get install mosquitto).');
+    process.exit(2);
+  }
+  const count = Number(values.count);
+  const ours = await startBroker({});
+  const oracle = await startBroker({ oracle: true });
+  console.log(`differential run: ${count} attacks, seed ${seed}`);
+  const { compared, differences } = await differentialRun({
+    ourPort: ours.port,
+    oraclePort: oracle.port,
+    count,
+    seed,
+    onDifference: (d) =>
+      console.log(
+        `#${d.index} ${d.kind} v${d.version}\n  sent:   ${d.sent}\n  ours:   ${d.ours.out} ${d.ours.closed ? 'CLOSED' : 'open'}\n` +
+          `  oracle: ${d.oracle.out} ${d.oracle.closed ? 'CLOSED' : 'open'}`,
+      ),
+  });
+  await ours.stop();
+  await oracle.stop();
+  console.log(`${differences.length} differences in ${compared} compared attacks (seed ${seed})`);
+  process.exit(differences.length ? 1 : 0);
+}
 
 const broker =
   values.port === undefined

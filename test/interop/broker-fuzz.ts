@@ -360,3 +360,105 @@ export function crashLines(stderr: string): string[] {
     .split('\n')
     .filter((l) => /^\s+at .+(:\d+:\d+\)?|\(native\))$/.test(l) || /(^|\s)(\w*Error|Error):\s/.test(l) || /node:internal|Uncaught|FATAL/.test(l));
 }
+
+/** What one connection got back for some bytes: the bytes, and whether the broker closed. */
+export interface WireOutcome {
+  out: string;
+  closed: boolean;
+}
+
+/**
+ * Sends `bytes` at once on a fresh connection and collects the answer until the broker closes
+ * or stays quiet for `idleMs` (exploration only; the tests prove "open" with a PINGREQ instead).
+ */
+export function wireOutcome(port: number, bytes: Buffer, idleMs = 200): Promise<WireOutcome> {
+  return new Promise((resolve) => {
+    const s = netConnect({ port, host: '127.0.0.1' });
+    let out = Buffer.alloc(0);
+    let t: NodeJS.Timeout | undefined;
+    let settled = false;
+    const done = (closed: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(t);
+      s.destroy();
+      resolve({ out: out.toString('hex'), closed });
+    };
+    const arm = (): void => {
+      clearTimeout(t);
+      t = setTimeout(() => done(false), idleMs);
+    };
+    s.on('data', (d: Buffer) => {
+      out = Buffer.concat([out, d]);
+      arm();
+    });
+    s.on('close', () => done(true));
+    s.on('error', () => undefined);
+    s.on('connect', () => {
+      s.write(bytes);
+      arm();
+    });
+  });
+}
+
+/**
+ * Known, intended differences from the Debian 2.0.11 oracle, removed before comparing: 2.0.11
+ * answers a v5 keepalive of 0 with Server Keep Alive 65535 (its max_keepalive default); 2.0.20
+ * does not.
+ */
+export function normaliseOracle(hex: string): string {
+  return hex.replace(/^200c00000922000a13ffff210014/, '200900000622000a210014');
+}
+
+export interface WireDifference {
+  index: number;
+  kind: string;
+  version: m.Version;
+  sent: string;
+  ours: WireOutcome;
+  oracle: WireOutcome;
+}
+
+/**
+ * Differential run: the same attacks, one at a time, at our broker and at the oracle; every
+ * difference in the bytes answered or in closing is reported, shrunk to the shortest prefix of
+ * the input that still differs. Attacks whose first byte is not CONNECT are skipped (a known
+ * difference: see the first wire case in test/broker/fuzz.test.ts).
+ */
+export async function differentialRun(o: {
+  ourPort: number;
+  oraclePort: number;
+  count: number;
+  seed: number;
+  onDifference?: (d: WireDifference) => void;
+}): Promise<{ compared: number; differences: WireDifference[] }> {
+  const r = new Random(o.seed);
+  const differences: WireDifference[] = [];
+  let compared = 0;
+  const differ = async (b: Buffer): Promise<[WireOutcome, WireOutcome] | undefined> => {
+    const [x, y] = await Promise.all([wireOutcome(o.ourPort, b), wireOutcome(o.oraclePort, b)]);
+    y.out = normaliseOracle(y.out);
+    return x.closed !== y.closed || x.out !== y.out ? [x, y] : undefined;
+  };
+  for (let i = 0; i < o.count; i++) {
+    const a = attackBytes(r, 1_000_000 + i);
+    if (a.bytes[0]! >> 4 !== 1) continue;
+    compared++;
+    let d = await differ(a.bytes);
+    if (!d) continue;
+    let bytes = a.bytes;
+    // Shrink from the end while the difference stays (bounded: stop after 40 misses in a row).
+    for (let cut = bytes.length - 1, misses = 0; cut > 2 && misses < 40; cut--) {
+      const d2 = await differ(bytes.subarray(0, cut));
+      if (d2) {
+        bytes = bytes.subarray(0, cut);
+        d = d2;
+        misses = 0;
+      } else misses++;
+    }
+    const diff = { index: i, kind: a.kind, version: a.version, sent: bytes.toString('hex'), ours: d[0], oracle: d[1] };
+    differences.push(diff);
+    o.onDifference?.(diff);
+  }
+  return { compared, differences };
+}
