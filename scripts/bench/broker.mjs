@@ -99,13 +99,27 @@ function record(scenario, kind, r) {
   if (r.notes) ((notes[scenario] ??= {})[kind] ??= []).push(r.notes);
 }
 
+/**
+ * Starts one broker; one retry after 5 s, because other work in this tree may be rebuilding
+ * packages/<pkg>/dist at that moment. Returns undefined (and says why) if it still fails.
+ */
 async function start(kind, scenario) {
   let profileDir;
   if (kind === 'skeeter' && profileRoot) {
     profileDir = join(profileRoot, scenario);
     mkdirSync(profileDir, { recursive: true });
   }
-  return startBroker(kind, { profileDir });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startBroker(kind, { profileDir });
+    } catch (e) {
+      if (attempt === 2) {
+        console.log(`\n  ${kind} did not start for ${scenario}: ${e.message.split('\n').slice(0, 6).join(' | ')}`);
+        return undefined;
+      }
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+  }
 }
 
 const began = performance.now();
@@ -119,12 +133,18 @@ for (const scenario of SCENARIOS) {
   process.stdout.write(`${scenario.id} ...`);
   const running = new Map();
   try {
-    if (!scenario.fresh) for (const kind of brokers) running.set(kind, await start(kind, scenario.id));
+    if (!scenario.fresh) {
+      for (const kind of brokers) {
+        const b = await start(kind, scenario.id);
+        if (b) running.set(kind, b);
+      }
+    }
     for (let round = 0; round < ctx.rounds; round++) {
       // Rotate the order every round so no broker always runs first (or last) on a warm machine.
       const order = brokers.map((_, i) => brokers[(i + round) % brokers.length]);
       for (const kind of order) {
         const broker = scenario.fresh ? await start(kind, scenario.id) : running.get(kind);
+        if (!broker) continue;
         try {
           record(scenario.id, kind, await scenario.run(broker, ctx));
         } catch (e) {

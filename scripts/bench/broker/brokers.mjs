@@ -61,7 +61,11 @@ export async function startBroker(kind, { profileDir } = {}) {
     const conf = join(dir, 'mosquitto.conf');
     writeFileSync(conf, configText(port));
     argv = [kind === 'skeeter' ? SKEETER_LAUNCHER : MOSQUITTO, '-c', conf];
-    if (kind === 'skeeter' && profileDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
+    if (kind === 'skeeter' && profileDir) {
+      // Node 20 refuses --cpu-prof in NODE_OPTIONS, so run what the launcher would exec
+      // (`node <entry> "$@"`) with the flag on the command line instead.
+      argv = [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, SKEETER_ENTRY, '-c', conf];
+    }
   }
   // `exec` all the way down (sh -> taskset -> launcher sh -> node) so the child's PID is the
   // broker's own: RSS and CPU are read from /proc/<pid>, and SIGTERM reaches the broker.

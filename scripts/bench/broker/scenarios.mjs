@@ -234,16 +234,28 @@ export async function fanOutAcked(broker, ctx, qos) {
       for (const d of deliveredBy) if (d < slowest) slowest = d;
       return sent - slowest < WINDOW;
     };
+    // Acknowledgements are gathered per subscriber and written once per event-loop turn (one
+    // setImmediate for all subscribers): a broker that sends one PUBLISH per TCP segment
+    // (Mosquitto) would otherwise cost this process one write per delivery.
+    const flushes = [];
+    let flushScheduled = false;
+    const flushAll = () => {
+      flushScheduled = false;
+      for (const f of flushes) f();
+      pump();
+    };
     for (const [index, s] of subs.entries()) {
       const seen = new SeenSet();
-      let acks = Buffer.allocUnsafe(64 * 1024);
+      const acks = Buffer.allocUnsafe(64 * 1024);
       let ackLen = 0;
+      const flush = () => {
+        if (ackLen === 0) return;
+        s.write(Buffer.from(acks.subarray(0, ackLen)));
+        ackLen = 0;
+      };
+      flushes.push(flush);
       const ack = (type, id) => {
-        if (ackLen + 4 > acks.length) {
-          s.write(acks.subarray(0, ackLen));
-          acks = Buffer.allocUnsafe(64 * 1024);
-          ackLen = 0;
-        }
+        if (ackLen + 4 > acks.length) flush();
         writeAck(acks, ackLen, type, id);
         ackLen += 4;
       };
@@ -263,12 +275,10 @@ export async function fanOutAcked(broker, ctx, qos) {
         }
       };
       s.afterChunk = () => {
-        if (ackLen > 0) {
-          s.write(acks.subarray(0, ackLen));
-          acks = Buffer.allocUnsafe(64 * 1024);
-          ackLen = 0;
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flushAll);
         }
-        pump();
       };
     }
 
