@@ -5,7 +5,7 @@
  * and zeroed padding, then the variable parts without length prefixes, then for MSG_STORE and
  * CLIENT_MSG the property block when there are properties.
  */
-import { ChunkType, DB_MAGIC, DB_VERSION, FixedSize } from './constants.js';
+import { ChunkType, DB_MAGIC, DB_VERSION, FixedSize, MAX_PAYLOAD } from './constants.js';
 import { propertyBlockLength, writePropertyBlock } from './properties.js';
 import type { DbRecord } from './records.js';
 
@@ -74,6 +74,8 @@ export function writeChunk(buf: Buffer, pos: number, record: DbRecord, bodyLengt
       buf[p + 9] = record.dbidSize;
       return p + FixedSize.CFG;
     case 'msg_store': {
+      // Mosquitto's loader rejects larger payloads (MQTT_MAX_PAYLOAD): never write a file it refuses.
+      if (record.payload.length > MAX_PAYLOAD) throw new RangeError(`payload of ${record.payload.length} bytes exceeds ${MAX_PAYLOAD}`);
       buf.writeBigUInt64LE(record.storeId, p);
       buf.writeBigInt64LE(record.expiryTime, p + 8);
       buf.writeUInt32BE(record.payload.length, p + 16);
