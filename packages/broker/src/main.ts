@@ -13,6 +13,7 @@ import { unsupportedOptionMessage, unsupportedOptions } from './config/unsupport
 import { ALL_LOG_TYPES, type BrokerConfig, type ConfigMessage } from './config/types.js';
 
 import { Logger } from './log.js';
+import { reloadListenerCertificates } from './transport/tls.js';
 import { PersistenceManager } from './persist/persistence-manager.js';
 import { VERSION_STRING } from './version.js';
 
@@ -159,6 +160,9 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     }
     next.listeners = live;
     broker.settings = next;
+    // TLS listeners re-read their certificates, keys, CA and CRL files for new handshakes;
+    // connected clients keep their sessions (reference 2.6).
+    for (const l of live) reloadListenerCertificates(l, log);
     // Re-read password and ACL files and disconnect clients that no longer pass.
     security = reloadBrokerSecurity(broker, current, log, security);
     log.apply(next.log);

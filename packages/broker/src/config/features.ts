@@ -25,7 +25,7 @@ export type Feature = keyof typeof FEATURES;
 /** The single table to edit when a feature lands. */
 export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   core: true,
-  tls: false,
+  tls: true,
   psk: false,
   websockets: false,
   unixSockets: true,

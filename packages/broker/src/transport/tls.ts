@@ -236,6 +236,8 @@ function escapeRfc2253(value: string): string {
 /** Node's TLS error message as OpenSSL's error string ("error:0A000418:SSL routines::..."). */
 export function opensslErrorText(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
+  // The peer hung up mid-handshake: OpenSSL 3 reports it as an unexpected EOF.
+  if ((e as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET') return 'error:0A000126:SSL routines::unexpected eof while reading';
   // Node adds the function, source file and alert number; OpenSSL 3's own string has none of them.
   const m = /error:([0-9A-F]{8}):([^:]*):[^:]*:([^:\n]*)/.exec(message);
   return m ? `error:${m[1]}:${m[2]}::${m[3]}` : message;
