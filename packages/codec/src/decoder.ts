@@ -20,6 +20,7 @@ export interface DecoderOptions {
  * After a protocol error it stays failed and rethrows that error on every push.
  */
 const INITIAL_PENDING = 65_536;
+const NO_BYTES = Buffer.alloc(0);
 
 export class Decoder {
   protocolVersion: ProtocolVersion;
@@ -28,7 +29,8 @@ export class Decoder {
 
   private readonly reader = new Reader();
   /** The incomplete packet: its bytes so far, and its total size (0 while the header is partial). */
-  private pending: Buffer = Buffer.allocUnsafe(5);
+  /** Empty until a chunk ends inside a packet: idle connections hold no buffer. */
+  private pending: Buffer = NO_BYTES;
   private pendingLength = 0;
   private pendingTotal = 0;
   private failed: MqttProtocolError | null = null;
@@ -81,7 +83,7 @@ export class Decoder {
       if (this.pendingLength === this.pendingTotal) {
         const whole = this.pending;
         const total = this.pendingTotal;
-        this.pending = Buffer.allocUnsafe(5);
+        this.pending = NO_BYTES;
         this.pendingLength = 0;
         this.pendingTotal = 0;
         frameLength(whole, 0, total, this.maxPacketSize);
@@ -92,7 +94,8 @@ export class Decoder {
     while (pos < end) {
       const total = frameLength(chunk, pos, end, this.maxPacketSize);
       if (total < 0) {
-        // Keep the partial header (fewer than 5 bytes).
+        // Keep the partial header (fewer than 5 bytes) in a buffer that can take all five.
+        this.pending = Buffer.allocUnsafe(5);
         chunk.copy(this.pending, 0, pos, end);
         this.pendingLength = end - pos;
         this.pendingTotal = 0;
