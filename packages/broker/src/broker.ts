@@ -76,6 +76,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly servers: Server[] = [];
   private readonly listenerConnections = new Map<ListenerSettings, number>();
   private sys: SysTree | undefined;
+  private idleSweep: NodeJS.Timeout | undefined;
   /** Counts state changes (messages, subscriptions) for autosave_on_changes. */
   changes = 0;
   /** Increments per publish; sessions remember it to deliver one copy to 3.x clients. */
@@ -103,6 +104,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
         throw e;
       }
     }
+    // One sweep for every connection's CONNECT timeout and keepalive, instead of a timer each.
+    this.idleSweep = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.connections) c.checkIdle(now);
+    }, 500);
+    this.idleSweep.unref();
     if (this.settings.sysInterval > 0) {
       this.sys = new SysTree(this);
       this.sys.start();
@@ -112,6 +119,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   /** Closes listeners and connections; publishes the wills of connected clients when `wills`. */
   async stop(wills = true): Promise<void> {
     this.sys?.stop();
+    if (this.idleSweep) clearInterval(this.idleSweep);
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     this.servers.length = 0;
     for (const conn of [...this.connections]) {
@@ -132,7 +140,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
       return;
     }
     this.listenerConnections.set(listener, count + 1);
-    peer.stream.once('close', () => this.listenerConnections.set(listener, (this.listenerConnections.get(listener) ?? 1) - 1));
     if (this.settings.log.connectionMessages && !peer.internal) {
       this.log.notice(`New connection from ${peer.address}:${peer.port} on port ${peer.localPort}.`);
     }
@@ -399,6 +406,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   /** Called by a Connection once it has closed. */
   connectionClosed(conn: Connection, reason: CloseReason, wasConnected: boolean): void {
     this.connections.delete(conn);
+    this.listenerConnections.set(conn.listener, (this.listenerConnections.get(conn.listener) ?? 1) - 1);
     const session = conn.session;
     if (!wasConnected || !session || session.connection !== conn) return;
     session.connection = undefined;

@@ -11,6 +11,8 @@ export interface DecoderOptions {
   role?: Role;
   /** Largest whole packet accepted (fixed header included); checked before the body is buffered. */
   maxPacketSize?: number;
+  /** Refuse control characters (U+0001..U+001F, U+007F..U+009F) in strings, as Mosquitto does. */
+  rejectControlCharacters?: boolean;
 }
 
 /**
@@ -39,6 +41,7 @@ export class Decoder {
     this.protocolVersion = options.protocolVersion ?? 4;
     this.role = options.role ?? 'any';
     this.maxPacketSize = options.maxPacketSize ?? MAX_PACKET_SIZE;
+    this.reader.rejectControl = options.rejectControlCharacters === true;
   }
 
   /** Bytes held back from earlier chunks: the start of a packet not yet complete. */

@@ -11,6 +11,8 @@ export class Reader {
   buf: Buffer;
   pos: number;
   end: number;
+  /** Refuse control characters in strings, as Mosquitto does (see findInvalidMqttUtf8). */
+  rejectControl = false;
 
   constructor(buf: Buffer = EMPTY, pos = 0, end = buf.length) {
     this.buf = buf;
@@ -80,10 +82,13 @@ export class Reader {
     if (stop > this.end) throw this.truncated(what);
     this.pos = stop;
     const buf = this.buf;
-    // Fast path: plain ASCII without NUL decodes as latin1, which is far cheaper than UTF-8.
+    // Fast path: plain ASCII without NUL (or without any control character in Mosquitto's
+    // mode) decodes as latin1, which is far cheaper than UTF-8.
+    const lo = this.rejectControl ? 0x20 : 0x01;
+    const hi = this.rejectControl ? 0x7f : 0x80;
     for (let i = start; i < stop; i++) {
       const b = buf[i]!;
-      if (b === 0 || b >= 0x80) return decodeUtf8Slow(buf, start, stop, what);
+      if (b < lo || b >= hi) return decodeUtf8Slow(buf, start, stop, what, this.rejectControl);
     }
     return buf.latin1Slice(start, stop);
   }
@@ -99,11 +104,13 @@ export class Reader {
     if (stop > this.end) throw this.truncated('topic name');
     this.pos = stop;
     const buf = this.buf;
+    const lo = this.rejectControl ? 0x20 : 0x01;
+    const hi = this.rejectControl ? 0x7f : 0x80;
     for (let i = start; i < stop; i++) {
       const b = buf[i]!;
       if (b === 0x2b || b === 0x23) throw wildcardInTopic();
-      if (b === 0 || b >= 0x80) {
-        const topic = decodeUtf8Slow(buf, start, stop, 'topic name');
+      if (b < lo || b >= hi) {
+        const topic = decodeUtf8Slow(buf, start, stop, 'topic name', this.rejectControl);
         if (topic.includes('+') || topic.includes('#')) throw wildcardInTopic();
         return topic;
       }
@@ -138,8 +145,8 @@ function wildcardInTopic(): MqttProtocolError {
   return new MqttProtocolError(ErrorCode.InvalidTopicName, 'Wildcard in a PUBLISH topic name', ReasonCode.TopicNameInvalid, 'MQTT-3.3.2-2');
 }
 
-function decodeUtf8Slow(buf: Buffer, start: number, stop: number, what: string): string {
-  const bad = findInvalidMqttUtf8(buf, start, stop);
+function decodeUtf8Slow(buf: Buffer, start: number, stop: number, what: string, rejectControl: boolean): string {
+  const bad = findInvalidMqttUtf8(buf, start, stop, rejectControl);
   if (bad !== -1) {
     const rule = buf[bad] === 0 ? 'MQTT-1.5.4-2' : 'MQTT-1.5.4-1';
     throw new MqttProtocolError(ErrorCode.MalformedUtf8, `Invalid UTF-8 in ${what}`, ReasonCode.MalformedPacket, rule);

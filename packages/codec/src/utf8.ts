@@ -4,13 +4,18 @@
  * as a character, never stripped.
  */
 
-/** Returns the index of the first byte that breaks MQTT's UTF-8 rules in bytes[start, end), or -1. */
-export function findInvalidMqttUtf8(bytes: Uint8Array, start: number, end: number): number {
+/**
+ * Returns the index of the first byte that breaks MQTT's UTF-8 rules in bytes[start, end), or -1.
+ * With `rejectControl`, control characters (U+0001..U+001F, U+007F..U+009F) are refused too, as
+ * Mosquitto's mosquitto_validate_utf8 does (the spec only says SHOULD NOT [MQTT-1.5.4-2 note]).
+ */
+export function findInvalidMqttUtf8(bytes: Uint8Array, start: number, end: number, rejectControl = false): number {
   let i = start;
   while (i < end) {
     const b0 = bytes[i]!;
     if (b0 < 0x80) {
       if (b0 === 0) return i; // U+0000 [MQTT-1.5.4-2]
+      if (rejectControl && (b0 < 0x20 || b0 === 0x7f)) return i;
       i++;
       continue;
     }
@@ -40,6 +45,7 @@ export function findInvalidMqttUtf8(bytes: Uint8Array, start: number, end: numbe
     }
     if (cp < min || cp > 0x10ffff) return i; // overlong or out of range
     if (cp >= 0xd800 && cp <= 0xdfff) return i; // surrogate [MQTT-1.5.4-1]
+    if (rejectControl && cp >= 0x80 && cp <= 0x9f) return i; // C1 control
     i += need + 1;
   }
   return -1;

@@ -57,6 +57,12 @@ export function closeLogLine(kind: CloseKind, id: string): string | undefined {
  */
 export function closeReasonForDecodeError(e: MqttProtocolError): CloseReason {
   switch (e.code) {
+    case ErrorCode.BadVarint:
+      // A remaining length over four bytes is a framing error: Mosquitto closes without a
+      // DISCONNECT. Inside a packet (packetType known) it is a malformed packet like any other.
+      return e.packetType === undefined
+        ? { kind: 'malformed' }
+        : { kind: 'malformed', reasonCode: ReasonCode.MalformedPacket };
     case ErrorCode.PacketTooLarge:
       return { kind: 'oversize-packet', reasonCode: ReasonCode.PacketTooLarge };
     case ErrorCode.ZeroPacketId:

@@ -57,7 +57,6 @@ export class Connection {
   isBridge = false;
   /** Set when the will must not be published (normal DISCONNECT). */
   willSuppressed = false;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
   /** Whether writes of this tick are being gathered (uncorked on the next tick). */
   corked = false;
   private paused = false;
@@ -73,25 +72,48 @@ export class Connection {
     this.decoder = new Decoder({
       role: 'server',
       maxPacketSize: broker.settings.maxPacketSize > 0 ? broker.settings.maxPacketSize : undefined,
+      // Mosquitto refuses control characters in every string (mosquitto_validate_utf8).
+      rejectControlCharacters: true,
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => {
-      // Resets and the like: the 'close' event that follows ends the connection.
-    });
-    socket.on('close', () => this.close({ kind: 'socket' }));
-    socket.on('drain', () => {
-      if (this.paused) {
-        this.paused = false;
-        socket.resume();
-      }
-    });
-    this.armKeepalive(CONNECT_TIMEOUT_MS);
+    // Shared handler functions find their connection on the socket: no closures per connection.
+    (socket as OwnedStream)[CONNECTION] = this;
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('drain', onSocketDrain);
   }
 
-  private onData(chunk: Buffer): void {
+  /** Called by the broker's idle sweep (twice a second): CONNECT timeout and keepalive. */
+  checkIdle(now: number): void {
+    if (this.state === 'closed') return;
+    const idle = now - this.lastReceived;
+    if (this.state === 'new') {
+      if (idle >= CONNECT_TIMEOUT_MS) this.close({ kind: 'keepalive' });
+      return;
+    }
+    // 1.5 times the keepalive without a packet ends the connection [MQTT-3.1.2-24].
+    if (this.keepalive > 0 && idle >= this.keepalive * 1500) this.close({ kind: 'keepalive', reasonCode: 0x8d });
+  }
+
+  /** @internal */
+  onDrain(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** @internal */
+  onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.lastReceived = Date.now();
     this.broker.stats.bytesReceived += chunk.length;
+    // The first byte must start a CONNECT [MQTT-3.1.0-1]: close at once rather than wait for the
+    // rest of whatever the peer announced, as Mosquitto does.
+    if (this.state === 'new' && this.decoder.bufferedBytes === 0 && chunk.length > 0 && chunk[0]! >> 4 !== PacketType.Connect) {
+      this.close({ kind: 'protocol' });
+      return;
+    }
     try {
       this.decoder.push(chunk, this.onPacket);
     } catch (e) {
@@ -221,39 +243,9 @@ export class Connection {
     this.send(encodePacket(packet, this.protocolVersion));
   }
 
-  /** Called once CONNECT is accepted: the keepalive deadline is 1.5 times the interval [MQTT-3.1.2-24]. */
+  /** Called once CONNECT is accepted; the broker's idle sweep enforces it. */
   startKeepalive(seconds: number): void {
     this.keepalive = seconds;
-    if (seconds > 0) this.armKeepalive(seconds * 1500);
-    else this.clearKeepalive();
-  }
-
-  private armKeepalive(ms: number): void {
-    this.clearKeepalive();
-    this.keepaliveTimer = setTimeout(() => this.checkKeepalive(ms), ms);
-    this.keepaliveTimer.unref?.();
-  }
-
-  /** Re-armed lazily: traffic only updates `lastReceived`, the timer checks it when it fires. */
-  private checkKeepalive(ms: number): void {
-    if (this.state === 'closed') return;
-    const idle = Date.now() - this.lastReceived;
-    if (this.state === 'new') {
-      if (idle >= ms) this.close({ kind: 'keepalive' });
-      else this.armKeepalive(ms - idle);
-      return;
-    }
-    if (idle >= ms) {
-      this.close({ kind: 'keepalive', reasonCode: 0x8d });
-      return;
-    }
-    this.keepaliveTimer = setTimeout(() => this.checkKeepalive(ms), ms - idle);
-    this.keepaliveTimer.unref?.();
-  }
-
-  private clearKeepalive(): void {
-    if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
-    this.keepaliveTimer = undefined;
   }
 
   /**
@@ -265,7 +257,6 @@ export class Connection {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
-    this.clearKeepalive();
     const log = this.broker.log;
     if (!this.internal && (reason.kind === 'keepalive' || this.broker.settings.log.connectionMessages)) {
       const line = closeLogLine(reason.kind, this.clientId);
@@ -301,6 +292,22 @@ export class Connection {
     this.send(buf);
     this.close({ kind: reason.kind });
   }
+}
+
+const CONNECTION = Symbol('connection');
+type OwnedStream = Duplex & { [CONNECTION]?: Connection };
+
+function onSocketData(this: OwnedStream, chunk: Buffer): void {
+  this[CONNECTION]!.onData(chunk);
+}
+function onSocketError(): void {
+  // Resets and the like: the 'close' event that follows ends the connection.
+}
+function onSocketClose(this: OwnedStream): void {
+  this[CONNECTION]!.close({ kind: 'socket' });
+}
+function onSocketDrain(this: OwnedStream): void {
+  this[CONNECTION]!.onDrain();
 }
 
 function uncork(conn: Connection): void {

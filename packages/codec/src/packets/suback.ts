@@ -20,7 +20,7 @@ export function decodeSuback(r: Reader, version: ProtocolVersion, role: Role): S
     else if (code > 2 && code !== 0x80) throw protocolError(ErrorCode.InvalidReasonCode, `Invalid SUBACK return code ${code}`, 'MQTT-3.9.3-2');
     reasonCodes.push(code);
   }
-  if (reasonCodes.length === 0) throw protocolError(ErrorCode.NoTopicFilters, 'SUBACK without any return code');
+  if (reasonCodes.length === 0 && version !== 3) throw protocolError(ErrorCode.NoTopicFilters, 'SUBACK without any return code');
   return properties
     ? { type: PacketType.Suback, packetId, reasonCodes, properties }
     : { type: PacketType.Suback, packetId, reasonCodes };
@@ -28,7 +28,7 @@ export function decodeSuback(r: Reader, version: ProtocolVersion, role: Role): S
 
 export function encodeSuback(p: SubackPacket, version: ProtocolVersion): Buffer {
   if (!(p.packetId > 0 && p.packetId <= 65_535)) throw invalid(`SUBACK packet identifier ${p.packetId}`);
-  if (p.reasonCodes.length === 0) throw invalid('SUBACK needs at least one return code');
+  if (p.reasonCodes.length === 0 && version !== 3) throw invalid('SUBACK needs at least one return code');
   let rl = 2 + p.reasonCodes.length;
   let propsLen = 0;
   if (version === 5) {

@@ -52,7 +52,9 @@ export function decodeSubscribe(r: Reader, version: ProtocolVersion, role: Role)
       subscriptions.push({ topic, qos: qos as QoS, noLocal: false, retainAsPublished: false, retainHandling: 0 });
     }
   }
-  if (subscriptions.length === 0) {
+  // 3.1.1 and 5.0 require a filter [MQTT-3.8.3-3]; 3.1 had no such rule (Mosquitto answers an
+  // empty 3.1 SUBSCRIBE with an empty SUBACK).
+  if (subscriptions.length === 0 && version !== 3) {
     throw protocolError(ErrorCode.NoTopicFilters, 'SUBSCRIBE without any topic filter', 'MQTT-3.8.3-3');
   }
   return properties
@@ -72,7 +74,7 @@ export function checkFilter(topic: string): void {
 
 export function encodeSubscribe(p: SubscribePacket, version: ProtocolVersion): Buffer {
   if (!(p.packetId > 0 && p.packetId <= 65_535)) throw invalid(`SUBSCRIBE packet identifier ${p.packetId}`);
-  if (p.subscriptions.length === 0) throw invalid('SUBSCRIBE needs at least one subscription');
+  if (p.subscriptions.length === 0 && version !== 3) throw invalid('SUBSCRIBE needs at least one subscription');
   let rl = 2;
   let propsLen = 0;
   if (version === 5) {

@@ -18,7 +18,8 @@ export function decodeUnsubscribe(r: Reader, version: ProtocolVersion, role: Rol
     checkFilter(topic);
     topics.push(topic);
   }
-  if (topics.length === 0) {
+  // As for SUBSCRIBE: required from 3.1.1 on [MQTT-3.10.3-2], not in 3.1.
+  if (topics.length === 0 && version !== 3) {
     throw protocolError(ErrorCode.NoTopicFilters, 'UNSUBSCRIBE without any topic filter', 'MQTT-3.10.3-2');
   }
   return properties
@@ -28,7 +29,7 @@ export function decodeUnsubscribe(r: Reader, version: ProtocolVersion, role: Rol
 
 export function encodeUnsubscribe(p: UnsubscribePacket, version: ProtocolVersion): Buffer {
   if (!(p.packetId > 0 && p.packetId <= 65_535)) throw invalid(`UNSUBSCRIBE packet identifier ${p.packetId}`);
-  if (p.topics.length === 0) throw invalid('UNSUBSCRIBE needs at least one topic filter');
+  if (p.topics.length === 0 && version !== 3) throw invalid('UNSUBSCRIBE needs at least one topic filter');
   let rl = 2;
   let propsLen = 0;
   if (version === 5) {
