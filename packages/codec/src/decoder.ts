@@ -55,6 +55,8 @@ export class Decoder {
     if (this.failed) throw this.failed;
     try {
       this.run(toBuffer(chunk), onPacket);
+      // Do not keep the last chunk alive through the reader between pushes.
+      this.reader.reset(NO_BYTES, 0, 0);
     } catch (e) {
       this.failed = e as MqttProtocolError;
       this.pendingLength = 0;
