@@ -93,7 +93,7 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     log.notice('For more details see https://mosquitto.org/documentation/authentication-methods/');
   }
   // password_file and acl_file (mosquitto_security_init): read before the listeners open.
-  const loadedSecurity = installBrokerSecurity(broker, config, log);
+  const loadedSecurity = await installBrokerSecurity(broker, config, log);
   if (!loadedSecurity.ok) {
     process.exitCode = loadedSecurity.exitCode;
     return;

@@ -14,6 +14,7 @@ import type { BrokerConfig, SecurityOptions } from '../config/types.js';
 import type { LogType, ListenerSettings } from '../settings.js';
 import type { AclAccess, ClientInfo, SecurityHooks } from '../security.js';
 import { AclFile, type AclMessage } from './acl-file.js';
+import { pluginAclCheck, pluginBasicAuth, type LoadedPlugin } from './plugins.js';
 
 export interface SecurityMessage {
   level: LogType;
@@ -24,6 +25,8 @@ export interface SecurityMessage {
 interface SecurityScope {
   passwordFile: PasswordFile | undefined;
   aclFile: AclFile | undefined;
+  /** Plugins of this scope in declaration order; they run after the built-in checks. */
+  plugins: LoadedPlugin[];
 }
 
 export interface LoadedSecurity {
@@ -70,6 +73,16 @@ export class BrokerSecurity {
     return this.#perListener === undefined ? [this.#global] : [...this.#perListener.values()];
   }
 
+  /** The plugins of the scope of `listener` (undefined = the global scope), for the next reload. */
+  pluginsOf(listener: ListenerSettings | undefined): LoadedPlugin[] {
+    return (listener === undefined ? this.#global : this.#perListener?.get(listener))?.plugins ?? [];
+  }
+
+  /** Every plugin once, in declaration order. */
+  allPlugins(): LoadedPlugin[] {
+    return [...new Set(this.#scopes().flatMap((s) => s.plugins))];
+  }
+
   /**
    * Hooks for the broker. `authenticate` only when some scope has a password file, `authorize`
    * only when some scope has an ACL file: without either, the broker's defaults are Mosquitto's
@@ -78,14 +91,14 @@ export class BrokerSecurity {
   hooks(): SecurityHooks {
     const hooks: SecurityHooks = {};
     const scopes = this.#scopes();
-    if (scopes.some((s) => s.passwordFile !== undefined)) {
+    if (scopes.some((s) => s.passwordFile !== undefined || s.plugins.some((p) => p.basicAuth.length > 0))) {
       hooks.authenticate = (client, username, password) => {
         this.#passwords.set(client, password);
         return this.authenticate(client, username, password);
       };
     }
-    if (scopes.some((s) => s.aclFile !== undefined)) {
-      hooks.authorize = (client, access, topic) => this.authorize(client, access, topic);
+    if (scopes.some((s) => s.aclFile !== undefined || s.plugins.some((p) => p.aclCheck.length > 0))) {
+      hooks.authorize = (client, access, topic, qos, retain) => this.authorize(client, access, topic, qos, retain);
     }
     return hooks;
   }
@@ -97,18 +110,32 @@ export class BrokerSecurity {
    */
   authenticate(client: ClientInfo, username: string, password: Uint8Array | undefined): boolean | Promise<boolean> {
     if (!this.#listeners.has(client.listener)) return true;
-    const file = this.#scope(client.listener)?.passwordFile;
-    if (file === undefined) return client.listener.allowAnonymous;
-    return file.check(username, password).then((r) => r === 'allow');
+    const scope = this.#scope(client.listener);
+    const file = scope?.passwordFile;
+    const plugins = scope?.plugins.filter((p) => p.basicAuth.length > 0) ?? [];
+    // Nothing registered: allowed exactly when anonymous clients are.
+    if (file === undefined && plugins.length === 0) return client.listener.allowAnonymous;
+    if (plugins.length === 0) return file!.check(username, password).then((r) => r === 'allow');
+    return (async () => {
+      // The built-in check runs first; the first answer that is not "defer" wins, and when
+      // everyone defers a client with a user name is refused.
+      let verdict = file === undefined ? 'defer' : await file.check(username, password);
+      if (verdict === 'defer') verdict = await pluginBasicAuth(plugins, client, username, password);
+      return verdict === 'allow';
+    })();
   }
 
-  authorize(client: ClientInfo, access: AclAccess, topic: string): boolean {
+  authorize(client: ClientInfo, access: AclAccess, topic: string, qos = 0, retain = false): boolean {
     // The broker's own bridge connections bypass ACLs, as in Mosquitto.
     if (!this.#listeners.has(client.listener)) return true;
     const scope = this.#scope(client.listener);
-    // No ACL file in this scope: nothing registered, everything allowed.
-    if (scope?.aclFile === undefined) return true;
-    return scope.aclFile.check(client, access, topic, this.log);
+    if (scope === undefined) return true;
+    // The built-in ACL file runs first and never defers when configured.
+    if (scope.aclFile !== undefined) return scope.aclFile.check(client, access, topic, this.log);
+    const plugins = scope.plugins.filter((p) => p.aclCheck.length > 0);
+    // Nothing registered: everything allowed. Consulted and all deferred: denied.
+    if (plugins.length === 0) return true;
+    return pluginAclCheck(plugins, client, access, topic, qos, retain) === 'allow';
   }
 
   /**
@@ -153,9 +180,11 @@ export function loadBrokerSecurity(
   config: BrokerConfig,
   listeners: readonly ListenerSettings[],
   passwords?: WeakMap<ClientInfo, Uint8Array | undefined>,
+  /** The loaded plugins of a scope (undefined = global), given its options. */
+  pluginsFor: (listener: ListenerSettings | undefined, options: SecurityOptions) => LoadedPlugin[] = () => [],
 ): LoadedSecurity {
   const messages: SecurityMessage[] = [];
-  const emptyScope = (): SecurityScope => ({ passwordFile: undefined, aclFile: undefined });
+  const emptyScope = (): SecurityScope => ({ passwordFile: undefined, aclFile: undefined, plugins: [] });
   const scopes: Array<{ options: SecurityOptions; scope: SecurityScope }> = [];
   let perListener: Map<ListenerSettings, SecurityScope> | undefined;
   const global = emptyScope();
@@ -165,10 +194,12 @@ export function loadBrokerSecurity(
       const l = config.listeners[i];
       if (l === undefined) continue;
       const scope = emptyScope();
+      scope.plugins = pluginsFor(listeners[i]!, l.security);
       perListener.set(listeners[i]!, scope);
       scopes.push({ options: l.security, scope });
     }
   } else {
+    global.plugins = pluginsFor(undefined, config.security);
     scopes.push({ options: config.security, scope: global });
   }
   const done = (ok: boolean, exitCode: number): LoadedSecurity => ({

@@ -6,17 +6,57 @@ import type { Broker } from '../broker.js';
 import type { BrokerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Connection } from '../protocol/connection.js';
+import type { ListenerSettings } from '../settings.js';
+import type { SecurityOptions } from '../config/types.js';
 import { BrokerSecurity, loadBrokerSecurity, type LoadedSecurity } from './broker-security.js';
+import { loadPlugins, type LoadedPlugin } from './plugins.js';
 
 export { AclFile, type AclClient, type AclEntry, type AclMessage } from './acl-file.js';
 export { BrokerSecurity, loadBrokerSecurity, type LoadedSecurity, type SecurityMessage } from './broker-security.js';
+export {
+  LoadedPlugin,
+  loadPlugins,
+  type AclCheckCallback,
+  type BasicAuthCallback,
+  type PluginBroker,
+  type PluginEvent,
+  type PluginHost,
+  type PluginVerdict,
+  type ReloadCallback,
+} from './plugins.js';
 
 /**
- * Loads the files of `config`, logs Mosquitto's lines and installs the hooks on the broker.
- * Returns the result so the caller can refuse to start when `ok` is false.
+ * Start-up (mosquitto_security_module_init + mosquitto_security_init): loads the plugins, then
+ * the files of `config`, logs Mosquitto's lines and installs the hooks on the broker. The
+ * caller refuses to start when `ok` is false.
  */
-export function installBrokerSecurity(broker: Broker, config: BrokerConfig, log: Logger, previous?: BrokerSecurity): LoadedSecurity {
-  const loaded = loadBrokerSecurity(config, broker.settings.listeners, previous?.passwords);
+export async function installBrokerSecurity(broker: Broker, config: BrokerConfig, log: Logger): Promise<LoadedSecurity> {
+  const configs = config.perListenerSettings ? config.listeners.flatMap((l) => l.security.plugins) : config.security.plugins;
+  const loaded = await loadPlugins(configs, {
+    log: (level, text) => log.write(level, text),
+    kickClient: (id) => {
+      const conn = broker.sessions.get(id)?.connection;
+      if (conn === undefined || conn.state !== 'connected') return false;
+      conn.close({ kind: 'admin' });
+      return true;
+    },
+    clients: () => [...broker.connections].filter((c) => c.state === 'connected'),
+  });
+  if (!loaded.ok) {
+    const security = loadBrokerSecurity({ ...config, perListenerSettings: false, security: { ...config.security, passwordFile: undefined, aclFile: undefined } }, []);
+    return { ...security, ok: false, exitCode: loaded.exitCode, messages: [] };
+  }
+  return install(broker, config, log, undefined, (_l, options) => options.plugins.flatMap((p) => loaded.plugins.get(p) ?? []));
+}
+
+function install(
+  broker: Broker,
+  config: BrokerConfig,
+  log: Logger,
+  previous: BrokerSecurity | undefined,
+  pluginsFor: (listener: ListenerSettings | undefined, options: SecurityOptions) => LoadedPlugin[],
+): LoadedSecurity {
+  const loaded = loadBrokerSecurity(config, broker.settings.listeners, previous?.passwords, pluginsFor);
   for (const m of loaded.messages) log.write(m.level, m.text);
   loaded.security.log = (m) => log.write(m.level, m.text);
   broker.security = loaded.security.hooks();
@@ -34,11 +74,21 @@ export function installBrokerSecurity(broker: Broker, config: BrokerConfig, log:
  */
 export function reloadBrokerSecurity(broker: Broker, config: BrokerConfig, log: Logger, previous: BrokerSecurity): BrokerSecurity {
   const hooks = broker.security;
-  const loaded = installBrokerSecurity(broker, config, log, previous);
+  // Plugins are loaded once (not reloadable in 2.0); they keep their scopes and hear of the reload.
+  const loaded = install(broker, config, log, previous, (listener) => previous.pluginsOf(listener));
   let security = loaded.security;
   if (!loaded.ok) {
     broker.security = hooks;
     security = previous;
+  }
+  for (const plugin of security.allPlugins()) {
+    for (const cb of plugin.reload) {
+      try {
+        cb(plugin.options);
+      } catch (e) {
+        plugin.failed('reload', e);
+      }
+    }
   }
   const connected = [...broker.connections].filter((c) => c.state === 'connected');
   void security.failingClients(connected).then((failing) => {
