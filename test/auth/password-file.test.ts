@@ -126,6 +126,9 @@ for (const target of targets) {
         assert.equal(await login(broker.port, 'nobody', 'x'), 5);
         assert.equal(await login(broker.port, 'alice', null), 5);
         assert.equal(await login(broker.port, 'alice', 'alice-secret'), 0);
+        // A zero-length user name reads as none in Mosquitto: an anonymous client.
+        assert.equal(await login(broker.port, '', null), 0);
+        assert.equal(await login(broker.port, '', 'x', 5), 0);
       } finally {
         await broker.stop();
       }

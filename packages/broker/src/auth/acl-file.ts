@@ -186,7 +186,9 @@ export class AclFile {
     // 2.0: "FIXME - implement ACL subscription strings": SUBSCRIBE/UNSUBSCRIBE always pass.
     if (access === 'subscribe' || access === 'unsubscribe') return true;
     const want = access === 'read' ? ACCESS_READ : ACCESS_WRITE;
-    const block = this.#blocks.get(client.username);
+    // An empty user name is no user name for Mosquitto (a zero-length CONNECT string reads as NULL).
+    const username = client.username === '' ? undefined : client.username;
+    const block = this.#blocks.get(username);
     const patterns = this.#patterns;
     if (block === undefined && patterns.length === 0) return false;
     const dollar = topic.charCodeAt(0) === 0x24;
@@ -202,7 +204,6 @@ export class AclFile {
     }
     if (patterns.length === 0) return false;
     // Without this, a client could use a wildcard in its name to match other clients' topics.
-    const username = client.username;
     if (username !== undefined && (username.includes('+') || username.includes('#'))) {
       log?.({ level: 'notice', text: `ACL denying access to client with dangerous username "${username}"` });
       return false;

@@ -110,18 +110,25 @@ export class BrokerSecurity {
    */
   authenticate(client: ClientInfo, username: string, password: Uint8Array | undefined): boolean | Promise<boolean> {
     if (!this.#listeners.has(client.listener)) return true;
+    // Mosquitto reads a zero-length string from CONNECT as no string at all: an empty user name
+    // is an anonymous client (checked on Debian's 2.0.11), and so is an empty password.
+    const user = username.length === 0 ? undefined : username;
     const scope = this.#scope(client.listener);
     const file = scope?.passwordFile;
     const plugins = scope?.plugins.filter((p) => p.basicAuth.length > 0) ?? [];
+    const anonymous = client.listener.allowAnonymous;
     // Nothing registered: allowed exactly when anonymous clients are.
-    if (file === undefined && plugins.length === 0) return client.listener.allowAnonymous;
-    if (plugins.length === 0) return file!.check(username, password).then((r) => r === 'allow');
+    if (file === undefined && plugins.length === 0) return anonymous;
+    if (plugins.length === 0) {
+      if (user === undefined) return anonymous;
+      return file!.check(user, password).then((r) => r === 'allow');
+    }
     return (async () => {
-      // The built-in check runs first; the first answer that is not "defer" wins, and when
-      // everyone defers a client with a user name is refused.
-      let verdict = file === undefined ? 'defer' : await file.check(username, password);
-      if (verdict === 'defer') verdict = await pluginBasicAuth(plugins, client, username, password);
-      return verdict === 'allow';
+      // The built-in check runs first; the first answer that is not "defer" wins. When all
+      // defer, only an anonymous client may pass, and only if anonymous clients are allowed.
+      let verdict = file === undefined ? 'defer' : await file.check(user, password);
+      if (verdict === 'defer') verdict = await pluginBasicAuth(plugins, client, user, password);
+      return verdict === 'defer' ? user === undefined && anonymous : verdict === 'allow';
     })();
   }
 
@@ -148,7 +155,7 @@ export class BrokerSecurity {
     const checks: Array<Promise<ClientInfo | undefined>> = [];
     for (const client of clients) {
       if (!this.#listeners.has(client.listener)) continue;
-      if (client.username === undefined) {
+      if (client.username === undefined || client.username.length === 0) {
         if (!client.listener.allowAnonymous) checks.push(Promise.resolve(client));
         continue;
       }
