@@ -27,7 +27,7 @@ export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   core: true,
   tls: true,
   psk: false,
-  websockets: false,
+  websockets: true,
   unixSockets: true,
   bindInterface: false,
   bridges: true,
