@@ -6,16 +6,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { copyFileSync } from 'node:fs';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { DEBIAN_MOSQUITTO, freePort, hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
-import { launcher } from '../helpers/paths.js';
-import { DEBIAN_TOOLS, hasDebianTools, runTool, ToolProcess, type ToolResult } from '../interop/tools.js';
+import { freePort, hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
+import { DEBIAN_TOOLS, hasDebianTools, runTool, ToolProcess } from '../interop/tools.js';
 import { hasOpenssl, makeTestCertificates, type TestCertificates } from './certs.js';
-import { eventually, logLines } from './helpers.js';
+import { eventually, logLines, runBrokerToExit } from './helpers.js';
 
 const skip = !hasDebianTools() ? 'Debian mosquitto clients not installed' : !hasOpenssl() ? 'openssl not installed' : false;
 const oracleSkip = skip || (!hasDebianMosquitto() ? 'Debian mosquitto not installed' : false);
@@ -206,20 +203,6 @@ for (const r of REFUSALS) {
       if (oracle && lines.length !== r.lines.length) assert.deepEqual(lines, oneLineForm(r.lines));
       else assert.deepEqual(lines, r.lines);
     });
-  }
-}
-
-/** Runs a broker that is expected to fail at startup, and returns its exit code and log. */
-async function runBrokerToExit(oracle: boolean, lines: string[]): Promise<ToolResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'skeeter-tls-conf-'));
-  try {
-    const conf = join(dir, 'test.conf');
-    writeFileSync(conf, [...lines, ...(oracle && process.getuid?.() === 0 ? ['user root'] : [])].join('\n') + '\n');
-    const t = new ToolProcess(oracle ? DEBIAN_MOSQUITTO : launcher('mosquitto'), ['-c', conf], { cwd: dir });
-    t.proc.stdin!.end();
-    return await t.done(10_000);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

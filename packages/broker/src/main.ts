@@ -13,7 +13,7 @@ import { unsupportedOptionMessage, unsupportedOptions } from './config/unsupport
 import { ALL_LOG_TYPES, type BrokerConfig, type ConfigMessage } from './config/types.js';
 
 import { Logger } from './log.js';
-import { reloadListenerCertificates } from './transport/tls.js';
+import { ListenerOpenError, reloadListenerCertificates } from './transport/tls.js';
 import { PersistenceManager } from './persist/persistence-manager.js';
 import { VERSION_STRING } from './version.js';
 
@@ -110,8 +110,9 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
   }
   try {
     await broker.start();
-  } catch {
-    process.exitCode = 1;
+  } catch (e) {
+    // TLS and psk_file errors carry Mosquitto's exit code (3 or 13); listen errors exit 1.
+    process.exitCode = e instanceof ListenerOpenError ? e.exitCode : 1;
     return;
   }
   persistence?.start();

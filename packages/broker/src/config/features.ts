@@ -26,7 +26,7 @@ export type Feature = keyof typeof FEATURES;
 export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   core: true,
   tls: true,
-  psk: false,
+  psk: true,
   websockets: true,
   unixSockets: true,
   bindInterface: false,

@@ -9,6 +9,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ListenerSettings } from '../settings.js';
+export { checkListenerFiles } from './tls.js';
 import { certificateUsername, checkClientCertificate, isNotTls, opensslErrorText, registerTlsServer, tlsServerOptions } from './tls.js';
 import { openUnixListener } from './unix.js';
 import { createWebSocketServer } from './websocket.js';

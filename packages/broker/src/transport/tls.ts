@@ -11,10 +11,16 @@ import { createSecureContext, DEFAULT_CIPHERS, type SecureContextOptions, type T
 import type { X509Certificate } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { ListenerSettings, ListenerTlsSettings } from '../settings.js';
-import { pskIdentityOf, pskKeyFor, readPskFile } from './psk.js';
+import { loadPskFile, pskIdentityOf, pskKeyFor } from './psk.js';
 
-/** A startup failure whose log lines are already written; the broker exits 1 (as Mosquitto). */
-export class ListenerOpenError extends Error {}
+/** A startup failure whose log lines are already written; the broker exits with `exitCode` (as Mosquitto). */
+export class ListenerOpenError extends Error {
+  readonly exitCode: number;
+  constructor(message: string | undefined, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
 
 /** OpenSSL's lines for a file that does not exist, as Mosquitto prints them after its own line. */
 const MISSING_FILE_LINES = [
@@ -32,9 +38,24 @@ const MIN_VERSIONS: Readonly<Record<string, 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'>> 
 const DEFAULT_TLS13_SUITES = DEFAULT_CIPHERS.split(':').filter((c) => c.startsWith('TLS_')).join(':');
 const DEFAULT_TLS12_CIPHERS = DEFAULT_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
 
-function fail(log: Logger, lines: string[]): never {
+function fail(log: Logger, lines: string[], exitCode = 1): never {
   for (const l of lines) log.error(l);
-  throw new ListenerOpenError(lines[0]);
+  throw new ListenerOpenError(lines[0], exitCode);
+}
+
+/**
+ * Files Mosquitto reads before it opens any listener (its security init): the psk_file of every
+ * TLS-PSK listener. Throws ListenerOpenError after logging, with Mosquitto's exit code.
+ */
+export function checkListenerFiles(listeners: readonly ListenerSettings[], log: Logger): void {
+  const seen = new Set<string>();
+  for (const l of listeners) {
+    const path = l.tls?.pskHint !== undefined ? l.tls.pskFile : undefined;
+    if (path === undefined || seen.has(path)) continue;
+    seen.add(path);
+    const r = loadPskFile(path);
+    if (!r.ok) fail(log, r.lines, r.exitCode);
+  }
 }
 
 function readOrFail(log: Logger, path: string, first: string, opensslLines = MISSING_FILE_LINES): Buffer {
@@ -147,8 +168,13 @@ export function tlsServerOptions(t: ListenerTlsSettings, log: Logger): TlsOption
   if (psk) {
     const hint = t.pskHint!;
     options.pskIdentityHint = hint;
-    // The psk_file is read when the listener opens and on each SIGHUP (a reload replaces the options).
-    const keys = t.pskFile !== undefined ? readPskFile(t.pskFile, log) : new Map<string, Buffer>();
+    // The psk_file is read when the listener opens and on each SIGHUP.
+    let keys = new Map<string, Buffer>();
+    if (t.pskFile !== undefined) {
+      const r = loadPskFile(t.pskFile);
+      if (!r.ok) fail(log, r.lines, r.exitCode);
+      keys = r.keys;
+    }
     options.pskCallback = (socket: TLSSocket, identity: string) => pskKeyFor(keys, identity, socket);
   }
   return options;
