@@ -76,15 +76,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly servers: Server[] = [];
   private readonly listenerConnections = new Map<ListenerSettings, number>();
   private sys: SysTree | undefined;
-  /** Connections with output this tick, flushed together on the next tick. */
-  private pendingFlush: Connection[] = [];
-  private flushScheduled = false;
-  private readonly flushAll = (): void => {
-    const list = this.pendingFlush;
-    this.pendingFlush = [];
-    this.flushScheduled = false;
-    for (const c of list) c.flush();
-  };
   private idleSweep: NodeJS.Timeout | undefined;
   /** Counts state changes (messages, subscriptions) for autosave_on_changes. */
   changes = 0;
@@ -139,15 +130,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
     for (const s of this.sessions.values()) s.clearTimers();
     await Promise.all(closing);
-  }
-
-  /** Called by a Connection on its first write of a tick. */
-  scheduleFlush(conn: Connection): void {
-    this.pendingFlush.push(conn);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(this.flushAll);
-    }
   }
 
   /** A new client connection from any listener kind. */
@@ -344,11 +326,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const conn = session.connection;
     if (!conn || conn.state !== 'connected') return;
     const now = Date.now();
-    let sent = false;
-    for (let out = session.queue.peek(); out !== undefined; out = session.queue.peek()) {
+    let sent = 0;
+    while (sent < session.queue.length) {
+      const out = session.queue[sent]!;
       if (out.qos > 0 && !this.hasRoom(session)) break;
-      session.queue.shift();
-      sent = true;
+      sent++;
       session.queuedBytes -= out.message.payload.length;
       if (out.message.isExpired(now)) continue;
       if (out.qos === 0) {
@@ -361,7 +343,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
       session.inflightBytes += out.message.payload.length;
       this.writePublish(conn, session, out.message, out.qos, out.retain, false, out.packetId, out.subscriptionIdentifiers, now);
     }
-    if (sent) session.dropNoticeLogged = false;
+    if (sent > 0) {
+      session.queue.splice(0, sent);
+      session.dropNoticeLogged = false;
+    }
   }
 
   /** Ends a QoS 1/2 delivery (PUBACK or PUBCOMP) and lets the queue move. */
@@ -407,7 +392,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       if (packetId !== 0) this.completeDelivery(session, packetId);
       return;
     }
-    if (this.log.debugEnabled) {
+    if (this.log.enabled('debug')) {
       const topic = conn.listener.mountPoint && message.topic.startsWith(conn.listener.mountPoint)
         ? message.topic.slice(conn.listener.mountPoint.length)
         : message.topic;
@@ -485,7 +470,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
     session.subscriptions.clear();
     session.inflight.clear();
-    session.queue.clear();
+    session.queue.length = 0;
     session.incomingQos2.clear();
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
   }
