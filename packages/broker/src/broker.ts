@@ -76,6 +76,15 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly servers: Server[] = [];
   private readonly listenerConnections = new Map<ListenerSettings, number>();
   private sys: SysTree | undefined;
+  /** Connections with output this tick, flushed together on the next tick. */
+  private pendingFlush: Connection[] = [];
+  private flushScheduled = false;
+  private readonly flushAll = (): void => {
+    const list = this.pendingFlush;
+    this.pendingFlush = [];
+    this.flushScheduled = false;
+    for (const c of list) c.flush();
+  };
   private idleSweep: NodeJS.Timeout | undefined;
   /** Counts state changes (messages, subscriptions) for autosave_on_changes. */
   changes = 0;
@@ -130,6 +139,15 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
     for (const s of this.sessions.values()) s.clearTimers();
     await Promise.all(closing);
+  }
+
+  /** Called by a Connection on its first write of a tick. */
+  scheduleFlush(conn: Connection): void {
+    this.pendingFlush.push(conn);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushAll);
+    }
   }
 
   /** A new client connection from any listener kind. */
@@ -326,11 +344,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const conn = session.connection;
     if (!conn || conn.state !== 'connected') return;
     const now = Date.now();
-    let sent = 0;
-    while (sent < session.queue.length) {
-      const out = session.queue[sent]!;
+    let sent = false;
+    for (let out = session.queue.peek(); out !== undefined; out = session.queue.peek()) {
       if (out.qos > 0 && !this.hasRoom(session)) break;
-      sent++;
+      session.queue.shift();
+      sent = true;
       session.queuedBytes -= out.message.payload.length;
       if (out.message.isExpired(now)) continue;
       if (out.qos === 0) {
@@ -343,10 +361,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       session.inflightBytes += out.message.payload.length;
       this.writePublish(conn, session, out.message, out.qos, out.retain, false, out.packetId, out.subscriptionIdentifiers, now);
     }
-    if (sent > 0) {
-      session.queue.splice(0, sent);
-      session.dropNoticeLogged = false;
-    }
+    if (sent) session.dropNoticeLogged = false;
   }
 
   /** Ends a QoS 1/2 delivery (PUBACK or PUBCOMP) and lets the queue move. */
@@ -392,7 +407,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       if (packetId !== 0) this.completeDelivery(session, packetId);
       return;
     }
-    if (this.log.enabled('debug')) {
+    if (this.log.debugEnabled) {
       const topic = conn.listener.mountPoint && message.topic.startsWith(conn.listener.mountPoint)
         ? message.topic.slice(conn.listener.mountPoint.length)
         : message.topic;
@@ -470,7 +485,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
     session.subscriptions.clear();
     session.inflight.clear();
-    session.queue.length = 0;
+    session.queue.clear();
     session.incomingQos2.clear();
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
   }

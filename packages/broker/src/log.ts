@@ -26,6 +26,8 @@ export class Logger {
   /** Set by the broker once it can publish (log_dest topic). */
   publisher: LogPublisher | undefined;
   private readonly mask = new Set<LogType>();
+  /** `enabled('debug')` as a plain field: read on every delivery. */
+  debugEnabled = false;
 
   constructor(settings: LogSettings) {
     this.settings = settings;
@@ -37,6 +39,7 @@ export class Logger {
     this.settings = settings;
     this.mask.clear();
     for (const t of settings.types) this.mask.add(t);
+    this.debugEnabled = this.mask.has('debug');
     const file = settings.dests.find((d) => d.kind === 'file');
     const path = file && file.kind === 'file' ? file.path : undefined;
     if (path !== this.filePath) {

@@ -57,8 +57,9 @@ export class Connection {
   isBridge = false;
   /** Set when the will must not be published (normal DISCONNECT). */
   willSuppressed = false;
-  /** Whether writes of this tick are being gathered (uncorked on the next tick). */
-  corked = false;
+  /** Packets written this tick, sent together by flush() (one socket write per connection and tick). */
+  private out: Buffer[] | null = null;
+  private outBytes = 0;
   private paused = false;
 
   constructor(broker: Broker, peer: Peer, listener: ListenerSettings) {
@@ -218,22 +219,47 @@ export class Connection {
   }
 
   debug(line: string): void {
-    if (this.broker.log.enabled('debug')) this.broker.log.debug(line);
+    if (this.broker.log.debugEnabled) this.broker.log.debug(line);
   }
 
-  /** Queues bytes for the socket; writes made in one tick leave as one writev. */
+  /** Queues bytes for the socket; everything sent in one tick leaves in one write (flush). */
   send(buf: Buffer): void {
     if (this.state === 'closed') return;
-    const socket = this.socket;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(uncork, this);
-    }
     this.broker.stats.bytesSent += buf.length;
     this.broker.stats.messagesSent++;
-    if (!socket.write(buf) && !this.paused) {
-      // Output is backed up: stop reading from this client until it drains.
+    if (this.out === null) {
+      this.out = [buf];
+      this.broker.scheduleFlush(this);
+    } else {
+      this.out.push(buf);
+    }
+    this.outBytes += buf.length;
+  }
+
+  /**
+   * Writes what this tick produced: one buffer as it is, small batches joined into one write,
+   * large ones corked. A full socket pauses reading from this client until it drains.
+   */
+  flush(): void {
+    const out = this.out;
+    if (out === null) return;
+    this.out = null;
+    const total = this.outBytes;
+    this.outBytes = 0;
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    let ok: boolean;
+    if (out.length === 1) {
+      ok = socket.write(out[0]!);
+    } else if (total <= 65_536) {
+      ok = socket.write(Buffer.concat(out, total));
+    } else {
+      socket.cork();
+      ok = true;
+      for (const b of out) ok = socket.write(b);
+      socket.uncork();
+    }
+    if (!ok && !this.paused && this.state !== 'closed') {
       this.paused = true;
       socket.pause();
     }
@@ -266,17 +292,11 @@ export class Connection {
     if (wasConnected && this.protocolVersion === 5 && reason.reasonCode !== undefined && !socket.destroyed) {
       log.debug(`Sending DISCONNECT to ${this.clientId} (rc${reason.reasonCode})`);
       const bytes = encodePacket({ type: PacketType.Disconnect, reasonCode: reason.reasonCode, properties: {} }, 5);
-      if (this.corked) {
-        this.corked = false;
-        socket.uncork();
-      }
+      this.flush();
       socket.end(bytes);
       setTimeout(() => socket.destroy(), 1000).unref();
     } else {
-      if (this.corked) {
-        this.corked = false;
-        socket.uncork();
-      }
+      this.flush();
       if (reason.kind === 'socket') socket.destroy();
       else {
         socket.end();
@@ -310,10 +330,6 @@ function onSocketDrain(this: OwnedStream): void {
   this[CONNECTION]!.onDrain();
 }
 
-function uncork(conn: Connection): void {
-  conn.corked = false;
-  if (!conn.socket.destroyed) conn.socket.uncork();
-}
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 const CONNACK_BAD_VERSION = Buffer.from([0x20, 0x02, 0x00, 0x01]);

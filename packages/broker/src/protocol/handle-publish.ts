@@ -44,7 +44,7 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
     properties = Object.keys(rest).length > 0 ? rest : undefined;
   }
 
-  if (conn.broker.log.enabled('debug')) {
+  if (conn.broker.log.debugEnabled) {
     conn.debug(
       `Received PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`,
     );

@@ -8,6 +8,7 @@ import type { ProtocolVersion, QoS } from '@skeeter/codec';
 import type { StoredMessage } from '../message.js';
 import type { Subscription } from '../router/subscription-tree.js';
 import type { Connection } from '../protocol/connection.js';
+import { MessageQueue } from './message-queue.js';
 
 /** Session expiry of 0xFFFFFFFF means the session never expires (spec 3.1.2.11.2). */
 export const NEVER_EXPIRES = 0xffffffff;
@@ -39,7 +40,7 @@ export class Session {
   /** QoS 1/2 deliveries in flight, in send order (Map keeps insertion order), by packet id. */
   readonly inflight = new Map<number, OutgoingMessage>();
   inflightBytes = 0;
-  readonly queue: OutgoingMessage[] = [];
+  readonly queue = new MessageQueue();
   queuedBytes = 0;
   /** QoS 2 messages received from the client, kept until its PUBREL [MQTT-4.3.3-8..9]. */
   readonly incomingQos2 = new Map<number, StoredMessage | null>();
