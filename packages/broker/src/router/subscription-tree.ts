@@ -45,6 +45,9 @@ export class SharedGroup {
 
 class Node {
   readonly children = new Map<string, Node>();
+  /** The `+` and `#` children also sit here, so matching does not look them up by name. */
+  plus: Node | undefined;
+  hash: Node | undefined;
   readonly subs = new Map<Session, Subscription>();
   readonly groups = new Map<string, SharedGroup>();
   get empty(): boolean {
@@ -61,18 +64,28 @@ const CACHE_LIMIT = 10_000;
 
 export class SubscriptionTree {
   private readonly root = new Node();
-  private readonly cache = new Map<string, MatchResult>();
+  private hot = new Map<string, MatchResult>();
+  private cold = new Map<string, MatchResult>();
   /** Counts for $SYS. */
   count = 0;
   sharedCount = 0;
 
+  private clearCache(): void {
+    this.hot.clear();
+    this.cold = new Map();
+  }
+
   /** Adds or replaces a subscription; returns true when it is new (for retain-handling 1). */
   add(sub: Subscription, filter: string): boolean {
-    this.cache.clear();
+    this.clearCache();
     let node = this.root;
     for (const level of filter.split('/')) {
       let child = node.children.get(level);
-      if (!child) node.children.set(level, (child = new Node()));
+      if (!child) {
+        node.children.set(level, (child = new Node()));
+        if (level === '+') node.plus = child;
+        else if (level === '#') node.hash = child;
+      }
       node = child;
     }
     if (sub.group === undefined) {
@@ -121,44 +134,59 @@ export class SubscriptionTree {
     }
     if (!removed) return false;
     this.count--;
-    this.cache.clear();
+    this.clearCache();
     // Prune empty nodes bottom-up so the tree does not keep dead branches.
     for (let i = levels.length - 1; i >= 0 && node.empty; i--) {
       const parent = path[i]!;
-      parent.children.delete(levels[i]!);
+      const level = levels[i]!;
+      parent.children.delete(level);
+      if (level === '+') parent.plus = undefined;
+      else if (level === '#') parent.hash = undefined;
       node = parent;
     }
     return true;
   }
 
   match(topic: string): MatchResult {
-    const cached = this.cache.get(topic);
+    // Two generations: a full `hot` map becomes `cold`, and a hit there moves back to `hot`, so
+    // topics in use survive a flood of one-off topics.
+    let cached = this.hot.get(topic);
     if (cached) return cached;
+    cached = this.cold.get(topic);
+    if (cached) {
+      this.remember(topic, cached);
+      return cached;
+    }
     const result: MatchResult = { subs: [], groups: [] };
-    const levels = topic.split('/');
     // A leading wildcard never matches a `$` topic [MQTT-4.7.2-1].
-    this.walk(this.root, levels, 0, result, topic.charCodeAt(0) === 0x24);
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(topic, result);
+    this.walk(this.root, topic, 0, result, topic.charCodeAt(0) === 0x24);
+    this.remember(topic, result);
     return result;
   }
 
-  private walk(node: Node, levels: string[], i: number, out: MatchResult, dollar: boolean): void {
-    const skipWildcards = dollar && i === 0;
-    if (!skipWildcards) {
-      const hash = node.children.get('#');
-      if (hash) collect(hash, out);
+  private remember(topic: string, result: MatchResult): void {
+    if (this.hot.size >= CACHE_LIMIT) {
+      this.cold = this.hot;
+      this.hot = new Map();
     }
-    if (i === levels.length) {
+    this.hot.set(topic, result);
+  }
+
+  /** Matches the level starting at `start` (start === -1: past the last level). */
+  private walk(node: Node, topic: string, start: number, out: MatchResult, dollar: boolean): void {
+    const skipWildcards = dollar && start === 0;
+    if (!skipWildcards && node.hash) collect(node.hash, out);
+    if (start < 0) {
       collect(node, out);
       return;
     }
-    if (!skipWildcards) {
-      const plus = node.children.get('+');
-      if (plus) this.walk(plus, levels, i + 1, out, dollar);
+    const slash = topic.indexOf('/', start);
+    const next = slash < 0 ? -1 : slash + 1;
+    if (!skipWildcards && node.plus) this.walk(node.plus, topic, next, out, dollar);
+    if (node.children.size > 0) {
+      const exact = node.children.get(slash < 0 ? topic.slice(start) : topic.slice(start, slash));
+      if (exact) this.walk(exact, topic, next, out, dollar);
     }
-    const exact = node.children.get(levels[i]!);
-    if (exact) this.walk(exact, levels, i + 1, out, dollar);
   }
 }
 
