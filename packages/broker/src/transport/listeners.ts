@@ -26,11 +26,20 @@ export interface Peer {
   /** The broker's own in-memory client (a bridge's local side): not logged as a connection. */
   internal?: boolean;
   /**
-   * use_identity_as_username / use_subject_as_username on a TLS listener: the username from the
-   * client's certificate (or PSK identity), null when it has none; undefined otherwise.
+   * use_identity_as_username / use_subject_as_username on a TLS listener: the username the
+   * client's certificate (or PSK identity) gives, or why it gives none; undefined when the
+   * listener uses neither option (then the CONNECT's username and password apply).
    */
-  certificateUsername?: string | null | undefined;
+  certificateUsername?: CertificateUsername | undefined;
 }
+
+/**
+ * What Mosquitto's CONNECT handling does with a certificate identity (reference 9.1 step 8):
+ * the username replaces the CONNECT's and no password check is made; `no-certificate` (no
+ * certificate or PSK identity) is refused as bad username or password (CONNACK 4 / 0x86),
+ * `no-common-name` as not authorised (5 / 0x87).
+ */
+export type CertificateUsername = { username: string } | { refused: 'no-certificate' | 'no-common-name' };
 
 export type AcceptPeer = (peer: Peer, listener: ListenerSettings) => void;
 

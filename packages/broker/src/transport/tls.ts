@@ -11,6 +11,7 @@ import { createSecureContext, DEFAULT_CIPHERS, type SecureContextOptions, type T
 import type { X509Certificate } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { ListenerSettings, ListenerTlsSettings } from '../settings.js';
+import type { CertificateUsername } from './listeners.js';
 import { loadPskFile, pskIdentityOf, pskKeyFor } from './psk.js';
 
 /** A startup failure whose log lines are already written; the broker exits with `exitCode` (as Mosquitto). */
@@ -205,35 +206,57 @@ export function checkClientCertificate(socket: TLSSocket, t: ListenerTlsSettings
 }
 
 /**
- * use_identity_as_username / use_subject_as_username: the username the certificate (or PSK
- * identity) gives, null when the client has none (Mosquitto refuses it with "not authorised"),
- * undefined when the listener uses neither option.
+ * use_identity_as_username / use_subject_as_username: the username the certificate (first CN,
+ * or the RFC 2253 subject) or the PSK identity gives; undefined when the listener uses neither.
  */
-export function certificateUsername(socket: TLSSocket, t: ListenerTlsSettings): string | null | undefined {
+export function certificateUsername(socket: TLSSocket, t: ListenerTlsSettings): CertificateUsername | undefined {
   if (!t.useIdentityAsUsername && !t.useSubjectAsUsername) return undefined;
   if (t.pskHint !== undefined) {
-    // For PSK the identity is the one the client sent (use_identity_as_username).
+    // For PSK the identity the client sent is the username (use_identity_as_username only).
     if (!t.useIdentityAsUsername) return undefined;
-    return pskIdentityOf(socket) ?? null;
+    const id = pskIdentityOf(socket);
+    return id === undefined ? { refused: 'no-certificate' } : { username: id };
   }
   const cert = socket.getPeerX509Certificate();
-  if (cert === undefined) return null;
+  if (cert === undefined) return { refused: 'no-certificate' };
   const rdns = subjectRdns(cert);
   if (t.useIdentityAsUsername) {
     const cn = rdns.find(([k]) => k === 'CN');
-    return cn ? cn[1] : null;
+    return cn ? { username: cn[1] } : { refused: 'no-common-name' };
   }
-  return rfc2253(rdns);
+  return { username: rfc2253(rdns) };
 }
 
-/** The subject's attributes in certificate order (Node prints one per line, most significant first). */
+/**
+ * The subject's attributes in certificate order (Node prints one per line, most significant
+ * first, with RFC 2253 escapes already applied: they are undone here so values are raw).
+ */
 function subjectRdns(cert: X509Certificate): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const line of cert.subject.split('\n')) {
     const eq = line.indexOf('=');
-    if (eq > 0) out.push([line.slice(0, eq), line.slice(eq + 1)]);
+    if (eq > 0) out.push([line.slice(0, eq), unescapeValue(line.slice(eq + 1))]);
   }
   return out;
+}
+
+function unescapeValue(v: string): string {
+  const bytes: number[] = [];
+  const raw = Buffer.from(v, 'utf8');
+  for (let i = 0; i < raw.length; i++) {
+    const b = raw[i]!;
+    if (b === 0x5c && i + 1 < raw.length) {
+      const hex = raw.subarray(i + 1, i + 3).toString('latin1');
+      if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        bytes.push(parseInt(hex, 16));
+        i += 2;
+      } else {
+        bytes.push(raw[i + 1]!);
+        i += 1;
+      }
+    } else bytes.push(b);
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /**

@@ -13,7 +13,7 @@ import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ListenerSettings } from '../settings.js';
-import { displayAddress, tlsPeer, watchTlsFailures, type TransportContext } from './listeners.js';
+import { displayAddress, tlsPeer, watchTlsFailures, type CertificateUsername, type TransportContext } from './listeners.js';
 import { registerTlsServer, tlsServerOptions } from './tls.js';
 
 /** The subprotocols MQTT clients ask for: `mqtt` (3.1.1 and 5.0), `mqttv3.1` (3.1). */
@@ -78,7 +78,7 @@ export function createWebSocketServer(listener: ListenerSettings, ctx: Transport
     handleProtocols: (offered: Set<string>) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => serveHttpDir(listener.httpDir, req, res);
-  const usernames = new WeakMap<object, string | null | undefined>();
+  const usernames = new WeakMap<object, CertificateUsername | undefined>();
   let server: Server;
   if (listener.tls !== undefined) {
     const https = createHttpsServer({ ...tlsServerOptions(listener.tls, ctx.log), maxHeaderSize, noDelay: true }, onRequest);
