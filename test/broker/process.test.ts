@@ -234,3 +234,13 @@ test('pid_file holds the PID while running and is removed at exit; -d returns at
   assert.equal(existsSync(pidFile), false, 'pid file removed at exit');
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('log_dest syslog and dlt stop the broker as not supported yet (never silently ignored)', () => {
+  for (const dest of ['syslog', 'dlt']) {
+    const { dir, conf } = tempConf(['listener 1884', `log_dest ${dest}`]);
+    const r = spawnSync(MOSQUITTO, ['-c', conf], { encoding: 'utf8', timeout: 10_000 });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, new RegExp(`^\\d+: Error: log_dest ${dest} is not supported yet in skeeter; use stderr, stdout, file or topic\\.\\n$`));
+  }
+});
