@@ -170,3 +170,58 @@ for (const v of [4, 5] as const) {
     }
   });
 }
+
+test('restart keeps QoS 2 states both ways, subscription options and identifiers (v5), and 3.1 sessions', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skeeter-persist-'));
+  const port = await freePort();
+  const session = m.props(m.propU32(0x11, 3600));
+  try {
+    let b = await start(dir, port);
+    // A v5 subscriber with options and an identifier, and a QoS 2 delivery stopped after PUBREC.
+    const sub = await connect(port, 5, { clientId: 'q2sub', clean: false, props: session });
+    sub.send(m.subscribe(5, 1, [['q2/#', 2 | 0x08]], m.props(m.propVarint(0x0b, 7))));
+    await sub.next();
+    // A 3.1 persistent session with a subscription.
+    const old = await connect(port, 3, { clientId: 'v31', clean: false });
+    old.send(m.subscribe(3, 1, [['q2/#', 1]]));
+    await old.next();
+    old.close();
+    const pub = await connect(port, 5, { clientId: 'q2pub', clean: false, props: session });
+    pub.send(m.publish(5, 'q2/a', 'two', { qos: 2, mid: 9 }));
+    assert.equal((await pub.next())!.toString('hex'), m.pubrec(5, 9).toString('hex'));
+    pub.send(m.pubrel(5, 9));
+    assert.equal((await pub.next())!.toString('hex'), m.pubcomp(5, 9).toString('hex'));
+    const delivered = m.publish(5, 'q2/a', 'two', { qos: 2, mid: 1, props: m.props(m.propVarint(0x0b, 7)) });
+    assert.equal((await sub.next())!.toString('hex'), delivered.toString('hex'));
+    sub.send(m.pubrec(5, 1));
+    assert.equal((await sub.next())!.toString('hex'), m.pubrel(5, 1).toString('hex'));
+    // The publisher leaves a second QoS 2 message half done (PUBREC received, no PUBREL yet).
+    pub.send(m.publish(5, 'q2/b', 'held', { qos: 2, mid: 10 }));
+    assert.equal((await pub.next())!.toString('hex'), m.pubrec(5, 10).toString('hex'));
+    sub.close();
+    pub.close();
+    await new Promise((r) => setTimeout(r, 200));
+    await b.stop();
+
+    b = await start(dir, port);
+    // The subscriber gets its PUBREL again, then completes the flow.
+    const sub2 = await connect(port, 5, { clientId: 'q2sub', clean: false, props: session }, true);
+    assert.equal((await sub2.next())!.toString('hex'), m.pubrel(5, 1).toString('hex'));
+    sub2.send(m.pubcomp(5, 1));
+    // The publisher's held message is released by its PUBREL after the restart, and routed with
+    // the subscription's identifier and retain-as-published.
+    const pub2 = await connect(port, 5, { clientId: 'q2pub', clean: false, props: session }, true);
+    pub2.send(m.pubrel(5, 10));
+    assert.equal((await pub2.next())!.toString('hex'), m.pubcomp(5, 10).toString('hex'));
+    const p = (await sub2.next())!;
+    assert.equal(p.toString('hex'), m.publish(5, 'q2/b', 'held', { qos: 2, mid: 2, props: m.props(m.propVarint(0x0b, 7)) }).toString('hex'));
+    // The 3.1 session kept its subscription and queued both messages.
+    const old2 = await connect(port, 3, { clientId: 'v31', clean: false });
+    const q1 = (await old2.next())!;
+    assert.match(q1.toString('latin1'), /q2\/a.*two$/s);
+    for (const c of [sub2, pub2, old2]) c.close();
+    await b.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
