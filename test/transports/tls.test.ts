@@ -6,7 +6,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { freePort, hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
@@ -347,6 +348,40 @@ test('a client certificate is optional without require_certificate, but a bad on
     assert.equal(good.code, 0, good.stderr);
     const rogue = await runTool(DEBIAN_TOOLS.pub, tlsArgs(tlsPort, ['--cafile', certs.caCert, '--cert', certs.rogueCert, '--key', certs.rogueKey, '-t', 'o', '-m', 'x']));
     assert.notEqual(rogue.code, 0);
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('capath: the CA is found in a directory of certificates', { skip }, async () => {
+  const capath = join(certs.dir, 'capath');
+  mkdirSync(capath, { recursive: true });
+  copyFileSync(certs.caCert, join(capath, 'ca.pem'));
+  const { broker, tlsPort } = await startTlsBroker([`capath ${capath}`, 'require_certificate true']);
+  try {
+    const good = await runTool(DEBIAN_TOOLS.pub, tlsArgs(tlsPort, [...clientCert(), '-t', 'c', '-m', 'x']));
+    assert.equal(good.code, 0, good.stderr);
+    const rogue = await runTool(DEBIAN_TOOLS.pub, tlsArgs(tlsPort, ['--cafile', certs.caCert, '--cert', certs.rogueCert, '--key', certs.rogueKey, '-t', 'c', '-m', 'x']));
+    assert.notEqual(rogue.code, 0);
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('a SIGHUP with a broken certificate file keeps the old certificate in use', { skip }, async () => {
+  const cert = join(certs.dir, 'broken.crt');
+  copyFileSync(certs.serverCert, cert);
+  const tlsPort = await freePort();
+  const broker = await startBroker({ config: [`listener ${tlsPort} 127.0.0.1`, `certfile ${cert}`, `keyfile ${certs.serverKey}`] });
+  try {
+    await eventually(() => / running$/m.test(broker.stderr()), 5000, 'the running line');
+    writeFileSync(cert, 'not a certificate\n');
+    process.kill(broker.pid, 'SIGHUP');
+    await eventually(() => broker.stderr().includes('Reloading config.'), 5000, 'the reload');
+    await eventually(() => broker.stderr().includes(`Unable to load server`), 5000, 'the reload error');
+    assert.equal(await serverSerial(tlsPort), '03E9');
+    const p = await runTool(DEBIAN_TOOLS.pub, tlsArgs(tlsPort, ['--cafile', certs.caCert, '-t', 'k', '-m', 'x']));
+    assert.equal(p.code, 0, p.stderr);
   } finally {
     await broker.stop();
   }

@@ -72,3 +72,22 @@ test('skeeter: connections over the unix socket are logged with the path and por
   assert.ok(lines.includes(`New connection from ${path}:0 on port 0.`), lines.join('\n'));
   assert.ok(lines.includes(`New client connected from ${path}:0 as unix-client (p2, c1, k60).`), lines.join('\n'));
 });
+
+test('skeeter: max_connections applies to a unix socket listener, with Mosquitto\'s line', { skip }, async () => {
+  const path = join(dir, 'max.sock');
+  const broker = await startBroker({ config: [`listener 0 ${path}`, 'max_connections 1'] });
+  try {
+    await eventually(() => existsSync(path), 5000, 'the socket file');
+    const first = new ToolProcess(DEBIAN_TOOLS.sub, ['--unix', path, '-t', 'm', '-i', 'first']);
+    try {
+      await eventually(() => broker.stderr().includes(' as first ('), 5000, 'the first client');
+      const second = await runTool(DEBIAN_TOOLS.pub, ['--unix', path, '-t', 'm', '-m', 'x', '-i', 'second']);
+      assert.notEqual(second.code, 0);
+    } finally {
+      first.kill();
+    }
+  } finally {
+    await broker.stop();
+  }
+  assert.ok(logLines(broker.stderr()).includes(`Client connection from ${path} denied: max_connections exceeded.`), broker.stderr());
+});
