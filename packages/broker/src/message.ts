@@ -12,7 +12,17 @@ import {
  * encoding is prepared lazily once per protocol family (3.x or 5) and shared by every delivery;
  * QoS 0 deliveries without per-receiver properties reuse one finished Buffer per version.
  */
+/** Store ids, as Mosquitto's db ids: one per stored message, increasing, written to mosquitto.db. */
+let lastStoreId = 0;
+
+/** The highest store id handed out so far (mosquitto.db's "last db id"). */
+export function lastMessageStoreId(): number {
+  return lastStoreId;
+}
+
 export class StoredMessage {
+  /** This message's store id (mosquitto.db MSG_STORE). */
+  readonly storeId = ++lastStoreId;
   readonly topic: string;
   readonly payload: Uint8Array;
   readonly qos: QoS;

@@ -1,8 +1,7 @@
 /**
  * Live broker state <-> mosquitto.db records, in the order Mosquitto 2.0 writes them: CFG, every
  * message the rest refers to, each persistent client followed by its messages, subscriptions,
- * retained messages. Saving first gathers references (a cheap synchronous pass) and then yields
- * records lazily, so the writer's time slicing also covers the encoding work.
+ * retained messages.
  */
 import type { QoS } from '@skeeter/codec';
 import {
@@ -16,7 +15,7 @@ import {
   type MsgStoreRecord,
 } from '@skeeter/persistence';
 import type { Broker } from '../broker.js';
-import { StoredMessage } from '../message.js';
+import { lastMessageStoreId, StoredMessage } from '../message.js';
 import type { Subscription } from '../router/subscription-tree.js';
 import { Session, type OutgoingMessage } from '../session/session.js';
 import { fromDbProperties, toDbProperties } from './db-properties.js';
@@ -24,34 +23,33 @@ import { fromDbProperties, toDbProperties } from './db-properties.js';
 const bytes = (s: string | undefined): Buffer | null => (s === undefined || s.length === 0 ? null : Buffer.from(s, 'utf8'));
 const text = (b: Buffer | null): string => (b === null ? '' : b.toString('utf8'));
 
-/** Records for the broker's current state. `shutdown` is 1 for the save at exit. */
+/**
+ * Records for the broker's current state. `shutdown` is 1 for the save at exit. Fully lazy: the
+ * writer pulls records in time slices, so even collecting the state never blocks the broker for
+ * long. A message that arrives during the save is in the next one; the file is always consistent
+ * (every record refers only to messages written before it).
+ */
 export function* snapshotRecords(broker: Broker, shutdown: number): Generator<DbRecord> {
-  // Pass 1 (synchronous, references only): which messages are referenced, with their ids.
-  const ids = new Map<StoredMessage, bigint>();
-  const idOf = (m: StoredMessage): bigint => {
-    let id = ids.get(m);
-    if (id === undefined) ids.set(m, (id = BigInt(ids.size + 1)));
-    return id;
-  };
-  const sessions: Session[] = [];
+  yield { kind: 'cfg', lastDbId: BigInt(lastMessageStoreId()), shutdown, dbidSize: 8 };
+  const written = new Set<StoredMessage>();
   for (const s of broker.sessions.values()) {
     if (!s.persistent) continue;
-    sessions.push(s);
-    for (const m of s.incomingQos2.values()) if (m) idOf(m);
-    for (const out of s.inflight.values()) idOf(out.message);
-    for (const out of s.queue) idOf(out.message);
+    for (const m of messagesOf(s)) {
+      if (written.has(m)) continue;
+      written.add(m);
+      yield messageRecord(m);
+    }
   }
   const retained: StoredMessage[] = [];
   for (const m of broker.retained.all()) {
     // $SYS values are never persisted (reference 6 / 11.15).
     if (m.topic.startsWith('$SYS')) continue;
     retained.push(m);
-    idOf(m);
+    if (written.has(m)) continue;
+    written.add(m);
+    yield messageRecord(m);
   }
-
-  // Pass 2 (lazy): the records.
-  yield { kind: 'cfg', lastDbId: BigInt(ids.size), shutdown, dbidSize: 8 };
-  for (const [m, storeId] of ids) yield messageRecord(m, storeId);
+  const sessions = [...broker.sessions.values()].filter((s) => s.persistent);
   for (const s of sessions) {
     const clientId = Buffer.from(s.clientId, 'utf8');
     const expiryTime = s.connection || s.expiryInterval === SESSION_EXPIRY_NEVER || s.disconnectedAt === 0
@@ -67,16 +65,17 @@ export function* snapshotRecords(broker: Broker, shutdown: number): Generator<Db
       listenerPort: s.listenerPort,
     };
     for (const [mid, m] of s.incomingQos2) {
-      if (!m) continue;
-      yield clientMessage(clientId, ids.get(m)!, mid, 2, ClientMessageState.WAIT_FOR_PUBREL, false, MessageDirection.IN, null);
+      if (!m || !written.has(m)) continue;
+      yield clientMessage(clientId, BigInt(m.storeId), mid, 2, ClientMessageState.WAIT_FOR_PUBREL, false, MessageDirection.IN, null);
     }
     for (const out of s.inflight.values()) {
+      if (!written.has(out.message)) continue;
       const state = out.state === 'pubrel'
         ? ClientMessageState.WAIT_FOR_PUBCOMP
         : out.qos === 1 ? ClientMessageState.WAIT_FOR_PUBACK : ClientMessageState.WAIT_FOR_PUBREC;
-      yield outgoing(clientId, ids, out, state);
+      yield outgoing(clientId, out, state);
     }
-    for (const out of s.queue) yield outgoing(clientId, ids, out, ClientMessageState.QUEUED);
+    for (const out of s.queue) if (written.has(out.message)) yield outgoing(clientId, out, ClientMessageState.QUEUED);
   }
   for (const s of sessions) {
     const clientId = Buffer.from(s.clientId, 'utf8');
@@ -93,13 +92,20 @@ export function* snapshotRecords(broker: Broker, shutdown: number): Generator<Db
       };
     }
   }
-  for (const m of retained) yield { kind: 'retain', storeId: ids.get(m)! };
+  for (const m of retained) if (written.has(m)) yield { kind: 'retain', storeId: BigInt(m.storeId) };
 }
 
-function messageRecord(m: StoredMessage, storeId: bigint): MsgStoreRecord {
+/** Every message a session refers to: held QoS 2 messages, in flight, queued. */
+function* messagesOf(s: Session): Generator<StoredMessage> {
+  for (const m of s.incomingQos2.values()) if (m) yield m;
+  for (const out of s.inflight.values()) yield out.message;
+  for (const out of s.queue) yield out.message;
+}
+
+function messageRecord(m: StoredMessage): MsgStoreRecord {
   return {
     kind: 'msg_store',
-    storeId,
+    storeId: BigInt(m.storeId),
     expiryTime: m.expiresAt === 0 ? 0n : BigInt(Math.floor(m.expiresAt / 1000)),
     sourceMid: 0,
     sourcePort: 0,
@@ -113,9 +119,9 @@ function messageRecord(m: StoredMessage, storeId: bigint): MsgStoreRecord {
   };
 }
 
-function outgoing(clientId: Buffer, ids: Map<StoredMessage, bigint>, out: OutgoingMessage, state: number): ClientMsgRecord {
+function outgoing(clientId: Buffer, out: OutgoingMessage, state: number): ClientMsgRecord {
   const props = out.subscriptionIdentifiers ? toDbProperties({ subscriptionIdentifiers: out.subscriptionIdentifiers }) : null;
-  return clientMessage(clientId, ids.get(out.message)!, out.packetId, out.qos, state, out.retain, MessageDirection.OUT, props);
+  return clientMessage(clientId, BigInt(out.message.storeId), out.packetId, out.qos, state, out.retain, MessageDirection.OUT, props);
 }
 
 function clientMessage(
