@@ -8,7 +8,8 @@
  * local link is closed so the (persistent) local session queues QoS 1/2 messages. Nothing that
  * was acknowledged to a publisher is lost across a remote outage.
  */
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { PacketType, topicMatches, type ProtocolVersion, type QoS } from '@skeeter/codec';
 import type { Broker } from '../broker.js';
 import type { BridgeConfig, BridgeTopic } from '../config/types.js';
@@ -16,6 +17,19 @@ import { StoredMessage } from '../message.js';
 import { defaultListener, type ListenerSettings } from '../settings.js';
 import { memoryPipe } from './memory-pipe.js';
 import { MqttLink } from './mqtt-link.js';
+import { bridgeTlsConnect, usesTls } from './bridge-tls.js';
+
+/** How often a bridge on a secondary address checks whether the first one is back (Mosquitto: 5 s). */
+const PRIMARY_RETRY_MS = 5000;
+
+/** Mosquitto's "Connection Refused" texts for the 3.x CONNACK return codes. */
+const REFUSALS: Record<number, string> = {
+  1: 'unacceptable protocol version',
+  2: 'identifier rejected',
+  3: 'broker unavailable',
+  4: 'bad user name or password',
+  5: 'not authorised',
+};
 
 /** The local side of every bridge comes in through this listener: no limits, no mount point. */
 const BRIDGE_LISTENER: ListenerSettings = { ...defaultListener(0, 'bridge'), allowAnonymous: true, maxTopicAlias: 0 };
@@ -35,6 +49,12 @@ export class Bridge {
   private addressIndex = 0;
   private backoff = 0;
   private connectedOnce = false;
+  /** Lowered to 3.1.1 when a v5 remote refuses 5.0; the bridge bit dropped when refused. */
+  private version: ProtocolVersion;
+  private bridgeBit: boolean;
+  /** Set when the first address answered again while on a secondary one (round_robin false). */
+  private backToPrimary = false;
+  private primaryTimer: NodeJS.Timeout | undefined;
   /** Remote packet ids continue across our messages, subscriptions and notifications. */
   private remoteIds = 1;
 
@@ -44,6 +64,8 @@ export class Bridge {
     this.remoteId = config.remoteClientId ?? `bridge.${config.name}`;
     this.localId = config.localClientId ?? `local.${this.remoteId}`;
     this.stateTopic = config.notificationTopic ?? `$SYS/broker/connection/${this.remoteId}/state`;
+    this.version = VERSIONS[config.protocolVersion];
+    this.bridgeBit = config.tryPrivate;
   }
 
   private get outTopics(): BridgeTopic[] {
@@ -60,12 +82,15 @@ export class Bridge {
     // is first reached; then the local link waits for the remote.
     await this.openLocal(true);
     this.closeLocal();
+    // Until the first connection the local state topic says "0" (published once at start).
+    if (this.config.notifications) this.publishLocalState('0');
     this.connectRemote();
   }
 
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.primaryTimer) clearInterval(this.primaryTimer);
     this.remote?.disconnect();
     this.local?.disconnect();
   }
@@ -120,13 +145,19 @@ export class Bridge {
     const addresses = this.config.addresses;
     const address = addresses[this.addressIndex % addresses.length]!;
     log.notice(`Connecting bridge (step 1) ${this.config.name} (${address.host}:${address.port})`);
-    const socket = netConnect({
-      host: address.host,
-      port: address.port,
-      noDelay: true,
-      ...(this.config.bindAddress !== undefined ? { localAddress: this.config.bindAddress } : {}),
-    });
-    const version = VERSIONS[this.config.protocolVersion];
+    const tls = usesTls(this.config.tls);
+    const bind = this.config.bindAddress !== undefined ? { localAddress: this.config.bindAddress } : {};
+    let socket: Socket | TLSSocket;
+    try {
+      socket = tls
+        ? bridgeTlsConnect(this.config.tls, address.host, address.port, bind, (text) => log.error(text))
+        : netConnect({ host: address.host, port: address.port, noDelay: true, ...bind });
+    } catch (e) {
+      log.error(`Error: Unable to load bridge TLS files for ${this.config.name}: ${(e as Error).message}`);
+      this.onRemoteLost(false);
+      return;
+    }
+    const version = this.version;
     let connected = false;
     const link = new MqttLink(socket, version, {
       onPublish: (p, done) => this.forwardIn(p.topic, p.payload, p.qos, p.retain, done),
@@ -136,11 +167,12 @@ export class Bridge {
       },
     }, this.remoteIds);
     this.remote = link;
-    socket.once('connect', () => {
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
       log.notice(`Connecting bridge (step 2) ${this.config.name} (${address.host}:${address.port})`);
       void this.handshake(link, version).then((ok) => {
         connected = ok;
         if (!ok) link.close();
+        else if (this.addressIndex % addresses.length !== 0 && !this.config.roundRobin) this.watchPrimary(link);
       });
     });
   }
@@ -156,7 +188,7 @@ export class Bridge {
         protocolName: version === 3 ? 'MQIsdp' : 'MQTT',
         protocolVersion: version,
         // try_private marks the connection as a bridge so the remote avoids loops (3.x only).
-        bridge: c.tryPrivate && version !== 5,
+        bridge: this.bridgeBit && version !== 5,
         clean: c.cleanSession,
         keepalive: c.keepaliveInterval,
         clientId: this.remoteId,
@@ -165,17 +197,23 @@ export class Bridge {
           : {}),
         ...(c.remoteUsername !== undefined ? { username: c.remoteUsername } : {}),
         ...(c.remotePassword !== undefined ? { password: Buffer.from(c.remotePassword) } : {}),
-        ...(version === 5 ? { properties: {} } : {}),
+        // Mosquitto's bridge announces its receive maximum (max_inflight_messages, 20).
+        ...(version === 5 ? { properties: { receiveMaximum: 20 } } : {}),
       },
       c.keepaliveInterval,
     );
-    if (link.isClosed || ack.reasonCode !== 0) return false;
+    if (ack.reasonCode === -1) return false;
+    if (ack.reasonCode !== 0) {
+      this.onRefused(ack.reasonCode, version);
+      return false;
+    }
+    if (link.isClosed) return false;
     log.info(`Received CONNACK on connection ${this.localId}.`);
     this.connectedOnce = true;
     this.backoff = 0;
     if (c.notifications) {
       if (remoteNotifications) void link.publish(this.stateTopic, Buffer.from('1'), 1, true);
-      this.broker.publish(new StoredMessage(this.stateTopic, Buffer.from('1'), 1, true, undefined, 0, this.localId));
+      this.publishLocalState('1');
     }
     for (const t of c.topics) {
       if (t.direction === 'out') {
@@ -195,13 +233,67 @@ export class Bridge {
     return true;
   }
 
+  private publishLocalState(state: '0' | '1'): void {
+    this.broker.publish(new StoredMessage(this.stateTopic, Buffer.from(state), 1, true, undefined, 0, this.localId));
+  }
+
+  /**
+   * A refused CONNECT. A v5 bridge refused for its protocol version retries with 3.1.1; a 3.x
+   * bridge refused for its version retries without the bridge bit (try_private).
+   */
+  private onRefused(code: number, version: ProtocolVersion): void {
+    const log = this.broker.log;
+    if (code === 0x84 || (code === 1 && version === 5)) {
+      log.warning(`Warning: Remote bridge ${this.config.name} does not support MQTT v5.0, reconnecting using MQTT v3.1.1.`);
+      this.version = 4;
+      this.retrySameAddress = true;
+      return;
+    }
+    if (code === 1 && this.bridgeBit) {
+      this.bridgeBit = false;
+      this.retrySameAddress = true;
+    }
+    const text = version === 5 ? reasonText(code) : (REFUSALS[code] ?? 'unknown reason');
+    log.error(`Connection Refused: ${text}`);
+  }
+
+  /** round_robin false: while on a secondary address, go back to the first as soon as it answers. */
+  private watchPrimary(link: MqttLink): void {
+    const first = this.config.addresses[0]!;
+    if (this.primaryTimer) clearInterval(this.primaryTimer);
+    this.primaryTimer = setInterval(() => {
+      if (link.isClosed || this.stopped) {
+        clearInterval(this.primaryTimer);
+        return;
+      }
+      const probe = netConnect({ host: first.host, port: first.port });
+      probe.once('error', () => probe.destroy());
+      probe.once('connect', () => {
+        probe.destroy();
+        clearInterval(this.primaryTimer);
+        this.backToPrimary = true;
+        link.disconnect();
+      });
+    }, PRIMARY_RETRY_MS);
+    this.primaryTimer.unref();
+  }
+
+  private retrySameAddress = false;
+
   private onRemoteLost(wasConnected: boolean): void {
     this.closeLocal();
-    if (wasConnected && this.config.notifications) {
-      this.broker.publish(new StoredMessage(this.stateTopic, Buffer.from('0'), 1, true, undefined, 0, this.localId));
+    if (wasConnected && this.config.notifications) this.publishLocalState('0');
+    if (this.stopped || this.config.startType === 'once') return;
+    if (this.backToPrimary) {
+      this.backToPrimary = false;
+      this.addressIndex = 0;
+      this.retryTimer = setTimeout(() => this.connectRemote(), 0);
+      this.retryTimer.unref();
+      return;
     }
-    if (this.stopped || (this.config.startType === 'once' && this.connectedOnce)) return;
-    this.addressIndex++;
+    // The next address of the list (failover); a protocol fallback retries the same one.
+    if (this.retrySameAddress) this.retrySameAddress = false;
+    else this.addressIndex++;
     // restart_timeout: a constant delay, or Mosquitto's decorrelated-jitter backoff between base and cap.
     const c = this.config;
     let delay: number;
@@ -222,6 +314,14 @@ export class Bridge {
     const remote = this.remote;
     const mapped = mapTopic(topic, this.outTopics, 'out');
     if (mapped === undefined) {
+      done();
+      return;
+    }
+    // bridge_max_packet_size: a PUBLISH the remote could not take is dropped, as Mosquitto's
+    // bridge drops oversize packets (it never sends them).
+    const max = this.config.maxPacketSize;
+    if (max > 0 && remote && publishPacketSize(mapped, payload.length, qos, remote.version) > max) {
+      this.broker.log.debug(`Dropped too large PUBLISH on bridge ${this.config.name} (${mapped}).`);
       done();
       return;
     }
@@ -256,4 +356,39 @@ export function mapTopic(topic: string, topics: readonly BridgeTopic[], way: 'in
     }
   }
   return undefined;
+}
+
+/** The encoded size of a PUBLISH without properties: fixed header + topic + packet id + payload. */
+export function publishPacketSize(topic: string, payloadLength: number, qos: QoS, version: ProtocolVersion): number {
+  const remaining = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + (version === 5 ? 1 : 0) + payloadLength;
+  let lengthBytes = 1;
+  for (let n = remaining; n > 127; n = Math.floor(n / 128)) lengthBytes++;
+  return 1 + lengthBytes + remaining;
+}
+
+/** Mosquitto's texts for the 5.0 CONNACK reason codes a bridge may meet. */
+function reasonText(code: number): string {
+  const texts: Record<number, string> = {
+    0x80: 'unspecified error',
+    0x81: 'malformed packet',
+    0x82: 'protocol error',
+    0x83: 'implementation specific error',
+    0x84: 'unsupported protocol version',
+    0x85: 'client identifier not valid',
+    0x86: 'bad user name or password',
+    0x87: 'not authorised',
+    0x88: 'server unavailable',
+    0x89: 'server busy',
+    0x8a: 'banned',
+    0x8c: 'bad authentication method',
+    0x95: 'packet too large',
+    0x97: 'quota exceeded',
+    0x99: 'payload format invalid',
+    0x9a: 'retain not supported',
+    0x9b: 'QoS not supported',
+    0x9c: 'use another server',
+    0x9d: 'server moved',
+    0x9f: 'connection rate exceeded',
+  };
+  return texts[code] ?? 'unknown reason';
 }

@@ -47,6 +47,14 @@ export class MqttLink {
       try {
         this.decoder.push(chunk, (p) => this.onPacket(p));
       } catch {
+        // A 3.x-only remote answers a 5.0 CONNECT with a 3.x CONNACK (return code 1), which is
+        // not a valid 5.0 packet: report it as "unsupported protocol version" so a v5 bridge
+        // can fall back to 3.1.1 as Mosquitto's does.
+        const waiter = this.connackWaiter;
+        if (waiter && this.version === 5 && chunk[0] === 0x20 && chunk[1] === 2) {
+          this.connackWaiter = undefined;
+          waiter({ type: PacketType.Connack, sessionPresent: false, reasonCode: chunk[3] === 1 ? 0x84 : 0x80 });
+        }
         this.close();
       }
     });
@@ -171,7 +179,10 @@ export class MqttLink {
     if (this.closed) return;
     this.closed = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
+    // A CONNECT still waiting learns that no CONNACK will come (reason -1).
+    const waiter = this.connackWaiter;
     this.connackWaiter = undefined;
+    waiter?.({ type: PacketType.Connack, sessionPresent: false, reasonCode: -1 });
     this.waiting.clear();
     if (!this.stream.destroyed) this.stream.destroy();
     this.handlers.onClose();
