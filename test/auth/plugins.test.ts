@@ -50,6 +50,7 @@ export function pluginInit(host, options) {
   });
   host.register('reload', (opts) => host.log('notice', 'plugin reloaded with users=' + opts.users));
   host.log('notice', 'plugin ready for ' + users.size + ' users');
+  globalThis.skeeterTestPluginHost = host;
 }
 `,
 );
@@ -154,6 +155,37 @@ test('a reload tells plugins, with their options', { timeout: 30_000 }, async ()
     auth.reloadBrokerSecurity(r.broker, r.config, r.broker.log, r.security);
     assert.ok(r.lines.includes('plugin reloaded with users=alice=a-pw'), r.lines.join('\n'));
   } finally {
+    await r.broker.stop();
+  }
+});
+
+test('kickClient: DISCONNECT 0x98 on MQTT 5, the will only when asked', { timeout: 30_000 }, async () => {
+  const r = await start([`plugin ${plugin}`, 'plugin_opt_users alice=a-pw,k=k-pw', 'plugin_opt_writable ok/']);
+  const host = (globalThis as { skeeterTestPluginHost?: { kickClient(id: string, withWill?: boolean): boolean } }).skeeterTestPluginHost!;
+  const clients: RawClient[] = [];
+  const open = async (v: m.Version, o: m.ConnectOptions): Promise<RawClient> => {
+    const c = await RawClient.open(r.port);
+    clients.push(c);
+    c.send(m.connect(v, o));
+    assert.equal((await c.next())?.[0], 0x20);
+    return c;
+  };
+  try {
+    const obs = await open(4, { clientId: 'obs', username: 'alice', password: 'a-pw' });
+    obs.send(m.subscribe(4, 1, [['ok/#', 0]]));
+    assert.equal((await obs.next())?.toString('hex'), m.suback(4, 1, [0]).toString('hex'));
+    const k5 = await open(5, { clientId: 'k5', username: 'k', password: 'k-pw', will: { topic: 'ok/will', payload: 'k5' } });
+    assert.equal(host.kickClient('k5'), true);
+    assert.equal((await k5.next())?.toString('hex'), 'e00198');
+    assert.equal(await k5.next(), null);
+    assert.equal(host.kickClient('k5'), false);
+    const k4 = await open(4, { clientId: 'k4', username: 'k', password: 'k-pw', will: { topic: 'ok/will', payload: 'k4' } });
+    assert.equal(host.kickClient('k4', true), true);
+    assert.equal(await k4.next(), null, 'no DISCONNECT before MQTT 5');
+    assert.equal((await obs.next())?.toString('hex'), m.publish(4, 'ok/will', 'k4').toString('hex'), 'only the will asked for');
+    assert.ok(r.lines.includes('Client k5 been disconnected by administrative action.'), r.lines.join('\n'));
+  } finally {
+    for (const c of clients) c.close();
     await r.broker.stop();
   }
 });

@@ -34,11 +34,16 @@ export async function installBrokerSecurity(broker: Broker, config: BrokerConfig
   const configs = config.perListenerSettings ? config.listeners.flatMap((l) => l.security.plugins) : config.security.plugins;
   const loaded = await loadPlugins(configs, {
     log: (level, text) => log.write(level, text),
-    kickClient: (id) => {
+    kickClient: (id, withWill) => {
       const conn = broker.sessions.get(id)?.connection;
       if (conn === undefined || conn.state !== 'connected') return false;
-      conn.close({ kind: 'admin' });
+      kick(conn, withWill);
       return true;
+    },
+    kickClientsByUsername: (username, withWill) => {
+      const conns = [...broker.connections].filter((c) => c.state === 'connected' && c.username === username);
+      for (const c of conns) kick(c, withWill);
+      return conns.length;
     },
     clients: () => [...broker.connections].filter((c) => c.state === 'connected'),
   });
@@ -47,6 +52,12 @@ export async function installBrokerSecurity(broker: Broker, config: BrokerConfig
     return { ...security, ok: false, exitCode: loaded.exitCode, messages: [] };
   }
   return install(broker, config, log, undefined, (_l, options) => options.plugins.flatMap((p) => loaded.plugins.get(p) ?? []));
+}
+
+/** An administrative disconnect: DISCONNECT 0x98 on MQTT 5, as Debian's 2.0.11 sends it. */
+function kick(conn: Connection, withWill: boolean): void {
+  if (!withWill) conn.willSuppressed = true;
+  conn.close({ kind: 'admin', reasonCode: 0x98 });
 }
 
 function install(

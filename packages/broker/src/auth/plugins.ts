@@ -44,8 +44,15 @@ export interface PluginHost {
   register<E extends PluginEvent>(event: E, callback: PluginCallbacks[E]): void;
   unregister<E extends PluginEvent>(event: E, callback: PluginCallbacks[E]): void;
   log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', text: string): void;
-  /** Disconnects the connected client with this id; false when there is none. */
-  kickClient(clientId: string): boolean;
+  /**
+   * Disconnects the connected client with this id (mosquitto_kick_client_by_clientid): MQTT 5
+   * clients get DISCONNECT 0x98 administrative action, the log says `Client <id> been
+   * disconnected by administrative action.` (as Debian's 2.0.11 does when dynsec kicks). The
+   * will is published only with `withWill`. false when there is no such client.
+   */
+  kickClient(clientId: string, withWill?: boolean): boolean;
+  /** The same for every client with this user name; returns how many were kicked. */
+  kickClientsByUsername(username: string, withWill?: boolean): number;
   /** The clients connected now. */
   clients(): ClientInfo[];
 }
@@ -53,7 +60,8 @@ export interface PluginHost {
 /** What the broker offers plugins (kept small so the plugin code needs no Broker). */
 export interface PluginBroker {
   log(level: LogType, text: string): void;
-  kickClient(clientId: string): boolean;
+  kickClient(clientId: string, withWill: boolean): boolean;
+  kickClientsByUsername(username: string, withWill: boolean): number;
   clients(): ClientInfo[];
 }
 
@@ -134,7 +142,8 @@ export async function loadPlugins(configs: readonly PluginConfig[], broker: Plug
         list.splice(i, 1);
       },
       log: (level, text) => broker.log(LEVELS[level] ?? 'notice', text),
-      kickClient: (id) => broker.kickClient(id),
+      kickClient: (id, withWill = false) => broker.kickClient(id, withWill),
+      kickClientsByUsername: (username, withWill = false) => broker.kickClientsByUsername(username, withWill),
       clients: () => broker.clients(),
     };
     try {
