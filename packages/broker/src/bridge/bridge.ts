@@ -203,12 +203,12 @@ export class Bridge {
       c.keepaliveInterval,
     );
     if (ack.reasonCode === -1) return false;
+    log.info(`Received CONNACK on connection ${this.localId}.`);
     if (ack.reasonCode !== 0) {
       this.onRefused(ack.reasonCode, version);
       return false;
     }
     if (link.isClosed) return false;
-    log.info(`Received CONNACK on connection ${this.localId}.`);
     this.connectedOnce = true;
     this.backoff = 0;
     if (c.notifications) {
@@ -247,6 +247,7 @@ export class Bridge {
       log.warning(`Warning: Remote bridge ${this.config.name} does not support MQTT v5.0, reconnecting using MQTT v3.1.1.`);
       this.version = 4;
       this.retrySameAddress = true;
+      log.notice(`Client ${this.localId} disconnected due to protocol error.`);
       return;
     }
     if (code === 1 && this.bridgeBit) {
@@ -255,6 +256,7 @@ export class Bridge {
     }
     const text = version === 5 ? reasonText(code) : (REFUSALS[code] ?? 'unknown reason');
     log.error(`Connection Refused: ${text}`);
+    log.notice(`Client ${this.localId} closed its connection.`);
   }
 
   /** round_robin false: while on a secondary address, go back to the first as soon as it answers. */
