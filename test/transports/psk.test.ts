@@ -84,3 +84,29 @@ for (const oracle of [false, true]) {
     ]);
   });
 }
+
+for (const oracle of [false, true]) {
+  test(`${oracle ? 'Debian mosquitto' : 'skeeter'}: SIGHUP re-reads the psk_file`, { skip: oracle ? oracleSkip : skip }, async () => {
+    const file = join(dir, oracle ? 'reload-oracle.txt' : 'reload.txt');
+    writeFileSync(file, 'dev:0011\n');
+    const pskPort = await freePort();
+    const broker = await startBroker({ oracle, config: [`listener ${pskPort} 127.0.0.1`, 'psk_hint h', `psk_file ${file}`] });
+    const pub = (key: string) => runTool(DEBIAN_TOOLS.pub, ['-h', '127.0.0.1', '-p', String(pskPort), '--psk', key, '--psk-identity', 'dev', '-t', 'r', '-m', 'x']);
+    try {
+      await eventually(() => / running$/m.test(broker.stderr()), 5000, 'the running line');
+      assert.equal((await pub('0011')).code, 0);
+      writeFileSync(file, 'dev:2233\n');
+      process.kill(broker.pid, 'SIGHUP');
+      await eventually(() => broker.stderr().includes('Reloading config.'), 5000, 'the reload');
+      let code: number | null = 0;
+      for (let i = 0; i < 20 && code === 0; i++) {
+        code = (await pub('0011')).code;
+        if (code === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.notEqual(code, 0, 'the old key is refused after the reload');
+      assert.equal((await pub('2233')).code, 0, 'the new key works');
+    } finally {
+      await broker.stop();
+    }
+  });
+}

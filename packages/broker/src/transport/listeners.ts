@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ListenerSettings } from '../settings.js';
 export { checkListenerFiles } from './tls.js';
-import { certificateUsername, checkClientCertificate, isNotTls, opensslErrorText, registerTlsServer, tlsServerOptions } from './tls.js';
+import { certificateUsername, checkClientCertificate, isNotTls, opensslErrorText, listenerTlsOptions, registerTlsServer } from './tls.js';
 import { openUnixListener } from './unix.js';
 import { createWebSocketServer } from './websocket.js';
 
@@ -96,7 +96,7 @@ function createListenerServer(listener: ListenerSettings, ctx: TransportContext)
   // Nagle's algorithm stays off whatever set_tcp_nodelay says: writes are already gathered
   // per tick, and Nagle would only add delayed-ACK latency to small packets.
   if (t === undefined) return createServer({ noDelay: true }, (socket) => ctx.accept(tcpPeer(socket, listener), listener));
-  const server = createTlsServer({ ...tlsServerOptions(t, ctx.log), noDelay: true }, (socket) => {
+  const server = createTlsServer({ ...listenerTlsOptions(listener, ctx.log), noDelay: true }, (socket) => {
     const peer = tlsPeer(socket, listener, ctx);
     if (peer) ctx.accept(peer, listener);
   });

@@ -94,7 +94,7 @@ function readCaPath(dir: string): Buffer[] {
  * The Node TLS options for a listener, reading its files now. Throws ListenerOpenError after
  * logging Mosquitto's lines for the first problem (missing file, bad key, bad cipher list...).
  */
-export function tlsServerOptions(t: ListenerTlsSettings, log: Logger): TlsOptions {
+export function tlsServerOptions(t: ListenerTlsSettings, log: Logger, psk: PskKeys = { keys: new Map() }): TlsOptions {
   if (t.tlsEngine !== undefined || t.tlsKeyformEngine) {
     fail(log, ['Error: tls_engine and tls_keyform engine are not supported in skeeter (Node.js has no OpenSSL engine support); use a PEM keyfile.']);
   }
@@ -106,9 +106,9 @@ export function tlsServerOptions(t: ListenerTlsSettings, log: Logger): TlsOption
   if (t.ciphersTls13 !== undefined && !cipherListValid(t.ciphersTls13)) {
     fail(log, [`Error: Unable to set TLS 1.3 ciphersuites. Check cipher_tls13 list "${t.ciphersTls13}".`]);
   }
-  const psk = t.pskHint !== undefined;
+  const isPsk = t.pskHint !== undefined;
   // PSK listeners need OpenSSL's PSK suites, which Node's default list leaves out.
-  const tls12 = t.ciphers ?? (psk ? `PSK:${DEFAULT_TLS12_CIPHERS.replace(':!PSK', '')}` : DEFAULT_TLS12_CIPHERS);
+  const tls12 = t.ciphers ?? (isPsk ? `PSK:${DEFAULT_TLS12_CIPHERS.replace(':!PSK', '')}` : DEFAULT_TLS12_CIPHERS);
   const options: TlsOptions = {
     minVersion,
     ciphers: `${t.ciphersTls13 ?? DEFAULT_TLS13_SUITES}:${tls12}`,
@@ -166,17 +166,18 @@ export function tlsServerOptions(t: ListenerTlsSettings, log: Logger): TlsOption
   } catch (e) {
     fail(log, [`Error: Unable to create TLS context: ${e instanceof Error ? e.message : String(e)}`]);
   }
-  if (psk) {
-    const hint = t.pskHint!;
-    options.pskIdentityHint = hint;
-    // The psk_file is read when the listener opens and on each SIGHUP.
+  if (isPsk) {
+    options.pskIdentityHint = t.pskHint!;
+    // The psk_file is read when the listener opens and on each SIGHUP; the callback reads the
+    // holder, so a reload (which cannot replace the callback of a running server) still applies.
     let keys = new Map<string, Buffer>();
     if (t.pskFile !== undefined) {
       const r = loadPskFile(t.pskFile);
       if (!r.ok) fail(log, r.lines, r.exitCode);
       keys = r.keys;
     }
-    options.pskCallback = (socket: TLSSocket, identity: string) => pskKeyFor(keys, identity, socket);
+    psk.keys = keys;
+    options.pskCallback = (socket: TLSSocket, identity: string) => pskKeyFor(psk.keys, identity, socket);
   }
   return options;
 }
@@ -299,13 +300,35 @@ export function isNotTls(e: unknown): boolean {
     || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG';
 }
 
-/** TLS servers per listener, so SIGHUP can give them fresh certificates. */
-const tlsServers = new WeakMap<ListenerSettings, Array<{ setSecureContext(o: SecureContextOptions): void }>>();
+/** A TLS-PSK listener's keys, replaced on SIGHUP. */
+export interface PskKeys {
+  keys: Map<string, Buffer>;
+}
+
+interface TlsListenerState {
+  servers: Array<{ setSecureContext(o: SecureContextOptions): void }>;
+  psk: PskKeys;
+}
+
+/** TLS servers per listener, so SIGHUP can give them fresh certificates and PSK keys. */
+const tlsListeners = new WeakMap<ListenerSettings, TlsListenerState>();
+
+function stateOf(listener: ListenerSettings): TlsListenerState {
+  let state = tlsListeners.get(listener);
+  if (state === undefined) {
+    state = { servers: [], psk: { keys: new Map() } };
+    tlsListeners.set(listener, state);
+  }
+  return state;
+}
+
+/** The TLS options of a listener's server, with its reloadable PSK keys. */
+export function listenerTlsOptions(listener: ListenerSettings, log: Logger): TlsOptions {
+  return tlsServerOptions(listener.tls!, log, stateOf(listener).psk);
+}
 
 export function registerTlsServer(listener: ListenerSettings, server: { setSecureContext(o: SecureContextOptions): void }): void {
-  const list = tlsServers.get(listener) ?? [];
-  list.push(server);
-  tlsServers.set(listener, list);
+  stateOf(listener).servers.push(server);
 }
 
 /**
@@ -313,14 +336,16 @@ export function registerTlsServer(listener: ListenerSettings, server: { setSecur
  * Connected clients keep their sessions. A file that fails to load leaves the old context in use.
  */
 export function reloadListenerCertificates(listener: ListenerSettings, log: Logger): void {
-  const servers = tlsServers.get(listener);
-  if (servers === undefined || listener.tls === undefined) return;
+  const state = tlsListeners.get(listener);
+  if (state === undefined || listener.tls === undefined) return;
+  const psk: PskKeys = { keys: state.psk.keys };
   let options: TlsOptions;
   try {
-    options = tlsServerOptions(listener.tls, log);
+    options = tlsServerOptions(listener.tls, log, psk);
   } catch (e) {
     if (e instanceof ListenerOpenError) return;
     throw e;
   }
-  for (const s of servers) s.setSecureContext(options as SecureContextOptions);
+  state.psk.keys = psk.keys;
+  for (const s of state.servers) s.setSecureContext(options as SecureContextOptions);
 }

@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ListenerSettings } from '../settings.js';
 import { displayAddress, tlsPeer, watchTlsFailures, type CertificateUsername, type TransportContext } from './listeners.js';
-import { registerTlsServer, tlsServerOptions } from './tls.js';
+import { listenerTlsOptions, registerTlsServer } from './tls.js';
 
 /** The subprotocols MQTT clients ask for: `mqtt` (3.1.1 and 5.0), `mqttv3.1` (3.1). */
 const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'] as const;
@@ -81,7 +81,7 @@ export function createWebSocketServer(listener: ListenerSettings, ctx: Transport
   const usernames = new WeakMap<object, CertificateUsername | undefined>();
   let server: Server;
   if (listener.tls !== undefined) {
-    const https = createHttpsServer({ ...tlsServerOptions(listener.tls, ctx.log), maxHeaderSize, noDelay: true }, onRequest);
+    const https = createHttpsServer({ ...listenerTlsOptions(listener, ctx.log), maxHeaderSize, noDelay: true }, onRequest);
     https.on('secureConnection', (socket: TLSSocket) => {
       const peer = tlsPeer(socket, listener, ctx);
       if (peer) usernames.set(socket, peer.certificateUsername);
