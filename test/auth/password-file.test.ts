@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { pbkdf2, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -135,6 +136,34 @@ for (const target of targets) {
     });
   });
 }
+
+test('hashing runs off the event loop: other clients are served while a slow $7$ login is checked', { timeout: 60_000 }, async () => {
+  // 1,000,000 PBKDF2 rounds take about half a second or more: long enough to be certain of the order below.
+  const salt = randomBytes(12);
+  const hash = await new Promise<Buffer>((res, rej) => pbkdf2('slow-pw', salt, 1_000_000, 64, 'sha512', (e, k) => (e ? rej(e) : res(k))));
+  const path = join(work, 'slow');
+  writeFileSync(path, `slow:$7$1000000$${salt.toString('base64')}$${hash.toString('base64')}\n`);
+  const broker = await startBroker({ config: [`password_file ${path}`, 'allow_anonymous true'] });
+  const other = await RawClient.open(broker.port);
+  const slow = await RawClient.open(broker.port);
+  try {
+    other.send(m.connect(4, { clientId: 'other' }));
+    assert.equal((await other.next())?.toString('hex'), m.connack(4, 0).toString('hex'));
+    slow.send(m.connect(4, { clientId: 'slow', username: 'slow', password: 'slow-pw' }));
+    // While the slow login hashes, the other client's PINGREQs are answered...
+    for (let i = 0; i < 3; i++) {
+      other.send(m.pingreq());
+      assert.equal((await other.next())?.toString('hex'), m.pingresp().toString('hex'));
+    }
+    // ...and the slow client has no CONNACK yet (a 1 ms look, not a timing assertion).
+    await assert.rejects(slow.next(1), /no packet within/);
+    assert.equal((await slow.next(30_000))?.toString('hex'), m.connack(4, 0).toString('hex'));
+  } finally {
+    other.close();
+    slow.close();
+    await broker.stop();
+  }
+});
 
 describe('password_file start-up errors', () => {
   for (const target of targets) {
