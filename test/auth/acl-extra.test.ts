@@ -71,6 +71,20 @@ const scenarios: Scenario[] = [
       await ctx.expect(a, m.publish(v, 'anon/x', 'anonymous block'));
     },
   },
+  {
+    name: 'v5 PUBACK when the only subscriber may not read the topic',
+    versions: [5],
+    config,
+    async run(ctx, v) {
+      const reader = await ctx.connected(v, { clientId: 'u1', username: 'u1', password: 'x' });
+      reader.send(m.subscribe(v, 1, [['anon/#', 0]]));
+      await ctx.expect(reader, m.suback(v, 1, [0]));
+      const a = await ctx.connected(v);
+      a.send(m.publish(v, 'anon/q1', 'x', { qos: 1, mid: 9 }));
+      // The subscription matched, so this is not "no matching subscribers" (0x10).
+      await ctx.expect(a, m.puback(v, 9, 0));
+    },
+  },
 ];
 
 runScenarios('acl_file, more cases', scenarios);
