@@ -138,6 +138,39 @@ for (const target of targets) {
       }
     });
 
+    test('per_listener_settings: a reload re-checks each client against its own listener', { timeout: 60_000 }, async () => {
+      const pw = join(work, `${target.oracle ? 'o' : 's'}-plr-pw`);
+      writeFileSync(pw, [passwordLine('ann', 'ann-pw'), passwordLine('ben', 'ben-pw')].join('\n') + '\n');
+      const second = await freePort();
+      const broker = await startBroker({
+        oracle: target.oracle,
+        config: ['per_listener_settings true', `password_file ${pw}`, 'allow_anonymous false', `listener ${second} 127.0.0.1`, 'allow_anonymous true'],
+      });
+      const clients: RawClient[] = [];
+      try {
+        const ann = await connected(broker.port, 5, { clientId: 'ann1', username: 'ann', password: 'ann-pw' });
+        const ben = await connected(broker.port, 4, { clientId: 'ben1', username: 'ben', password: 'ben-pw' });
+        const anon2 = await connected(second, 4, { clientId: 'anon2' });
+        const user2 = await connected(second, 5, { clientId: 'user2', username: 'who', password: 'ever' });
+        clients.push(ann, ben, anon2, user2);
+        writeFileSync(pw, passwordLine('ann', 'ann-pw') + '\n');
+        // The second listener's allow_anonymous true (the last line) becomes false.
+        editConfig(broker, (t) => {
+          const i = t.lastIndexOf('allow_anonymous true');
+          return t.slice(0, i) + 'allow_anonymous false' + t.slice(i + 'allow_anonymous true'.length);
+        });
+        await reload(broker);
+        for (const [name, c] of [['ben1', ben], ['anon2', anon2], ['user2', user2]] as const) {
+          assert.equal(hex(await c.next(10_000)), 'CLOSED', `${name} is closed`);
+        }
+        ann.send(m.pingreq());
+        assert.equal(hex(await ann.next()), hex(m.pingresp()), 'ann still passes on the first listener');
+      } finally {
+        for (const c of clients) c.close();
+        await broker.stop();
+      }
+    });
+
     test('per_listener_settings: each listener has its own password file, ACL file and anonymous rule', { timeout: 60_000 }, async () => {
       const pw = join(work, `${target.oracle ? 'o' : 's'}-pl-pw`);
       const acl = join(work, `${target.oracle ? 'o' : 's'}-pl-acl`);
