@@ -109,6 +109,8 @@ export class MosquittoClient {
   private disconnecting = false;
   private closed = false;
   private serverDisconnect: number | undefined;
+  private refused = false;
+  private stream: Duplex | undefined;
   private readonly heldMessages = new Map<number, Message>();
   private lastError: number | undefined;
 
@@ -154,6 +156,10 @@ export class MosquittoClient {
       resubscribe: false,
       messageIdProvider: this.mids,
       queueQoSZero: false,
+      log: () => {},
+      // mqtt-packet would otherwise build a 65536-entry number cache on the first write:
+      // tens of milliseconds of a one-shot tool's life.
+      writeCache: false,
       // Listeners must be in place before CONNECT is written, to log it.
       manualConnect: true,
       ...(options.username !== undefined ? { username: options.username } : {}),
@@ -161,6 +167,7 @@ export class MosquittoClient {
       ...(options.will ? { will: { ...options.will } } : {}),
       ...(options.properties && options.protocolVersion === 5 ? { properties: options.properties } : {}),
     };
+    this.stream = stream;
     const client = new MqttClient((): Duplex => stream, mqttOptions);
     this.mqtt = client;
     client.on('packetsend', (packet: MqttPacket) => this.logSent(packet));
@@ -179,6 +186,7 @@ export class MosquittoClient {
       };
       // libmosquitto acknowledges (PUBACK, or PUBCOMP for QoS 2) before the message callback;
       // MQTT.js emits first. Hold QoS 1/2 messages until their ack is written.
+      if (this.disconnecting) return;
       if (message.qos > 0) this.heldMessages.set(message.mid, message);
       else this.onMessage?.(message);
     });
@@ -246,9 +254,14 @@ export class MosquittoClient {
       case 'pingreq':
         this.log(`Client ${id} sending PINGREQ`);
         break;
-      case 'disconnect':
+      case 'disconnect': {
         this.log(`Client ${id} sending DISCONNECT`);
+        // Like libmosquitto, close our side once DISCONNECT is flushed instead of waiting for
+        // the server to close the connection [MQTT-3.14.4-1].
+        const stream = this.stream;
+        stream?.once('finish', () => stream.destroy());
         break;
+      }
       default:
         break;
     }
@@ -262,13 +275,22 @@ export class MosquittoClient {
   }
 
   private received(packet: MqttPacket): void {
+    // After DISCONNECT libmosquitto closes the socket without reading on: whatever the server
+    // had already sent is neither logged nor delivered.
+    if (this.disconnecting) {
+      this.heldMessages.clear();
+      return;
+    }
     switch (packet.cmd) {
       case 'connack': {
         const assigned = packet.properties?.assignedClientIdentifier;
         if (typeof assigned === 'string') this.id = assigned;
         const rc = (this.protocolVersion === 5 ? packet.reasonCode : packet.returnCode) ?? 0;
         this.log(`Client ${this.logId} received CONNACK (${rc})`);
-        if (rc !== 0) this.onConnect?.(rc, Boolean(packet.sessionPresent), packet.properties);
+        if (rc !== 0) {
+          this.refused = true;
+          this.onConnect?.(rc, Boolean(packet.sessionPresent), packet.properties);
+        }
         break;
       }
       case 'publish': {
@@ -296,9 +318,11 @@ export class MosquittoClient {
         break;
       case 'suback':
         this.log(`Client ${this.logId} received SUBACK`);
+        this.onSubscribe?.(packet.messageId ?? 0, (packet.granted ?? []).map((g) => (typeof g === 'number' ? g : 0x80)), packet.properties);
         break;
       case 'unsuback':
         this.log(`Client ${this.logId} received UNSUBACK`);
+        this.onUnsubscribe?.(packet.messageId ?? 0, packet.properties);
         break;
       case 'pingresp':
         this.log(`Client ${this.logId} received PINGRESP`);
@@ -358,11 +382,8 @@ export class MosquittoClient {
     }
     const opts: Record<string, unknown> = {};
     if (properties && this.protocolVersion === 5) opts.properties = properties;
-    client.subscribe(map, opts, (err: Error | null, granted?: Array<{ qos: number }>, packet?: MqttPacket) => {
-      if (err && !granted) return;
-      const codes = packet?.granted ?? granted?.map((g) => g.qos) ?? [];
-      this.onSubscribe?.(mid, codes as number[], packet?.properties);
-    });
+    // onSubscribe is called from the SUBACK as it is read (libmosquitto's order), not here.
+    client.subscribe(map, opts, () => {});
     return mid;
   }
 
@@ -372,14 +393,19 @@ export class MosquittoClient {
     const mid = this.mids.last >= 65535 ? 1 : this.mids.last + 1;
     const opts: Record<string, unknown> = {};
     if (properties && this.protocolVersion === 5) opts.properties = properties;
-    client.unsubscribe([...topics], opts, (_err: Error | null, packet?: MqttPacket) => {
-      this.onUnsubscribe?.(mid, packet?.properties);
-    });
+    client.unsubscribe([...topics], opts, () => {});
     return mid;
   }
 
   /** Sends DISCONNECT (with an MQTT 5 reason code and properties) and closes the connection. */
   disconnect(reasonCode = 0, properties?: MqttJsProperties): void {
+    if (this.refused && !this.disconnecting) {
+      // After a refusing CONNACK libmosquitto still writes (and logs) a DISCONNECT into the
+      // closing connection; the server has gone, so only the log line remains.
+      this.disconnecting = true;
+      this.log(`Client ${this.logId} sending DISCONNECT`);
+      return;
+    }
     if (!this.mqtt || this.disconnecting || this.closed) return;
     this.disconnecting = true;
     const opts: Record<string, unknown> = {};
@@ -390,9 +416,12 @@ export class MosquittoClient {
     this.mqtt.end(false, opts);
   }
 
-  /** Drops the connection without DISCONNECT (the will is published). */
+  /** Drops the connection without DISCONNECT (the server publishes the will). */
   close(): void {
-    if (!this.mqtt || this.closed) return;
-    this.mqtt.end(true);
+    if (this.closed) return;
+    if (this.stream) this.stream.destroy();
+    else this.closed = true;
+    // MQTT.js's own end() is skipped: after a pending end() it would do nothing.
+    if (this.mqtt && !this.mqtt.connected) this.finish();
   }
 }

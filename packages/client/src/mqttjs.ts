@@ -43,6 +43,7 @@ let cached: MqttClientConstructor | undefined;
 
 export async function loadMqttClient(): Promise<MqttClientConstructor> {
   if (cached) return cached;
+  // A literal specifier, so that esbuild bundles MQTT.js's client into the tools.
   const mod = (await import('mqtt/lib/client')) as unknown as { default: MqttClientConstructor | { default: MqttClientConstructor } };
   const ctor = typeof mod.default === 'function' ? mod.default : mod.default.default;
   cached = ctor;

@@ -94,8 +94,10 @@ export function toMqttJsProperties(entries: readonly PropertyEntry[]): MqttJsPro
       else user[k] = [prev, v];
     } else if (property.type === 'string') {
       out[property.key] = (value as Buffer).toString('utf8');
-    } else if (property.type === 'varint' && property.key === 'subscriptionIdentifier') {
-      out[property.key] = value;
+    } else if (property.type === 'byte') {
+      // mqtt-packet encodes its one-byte properties from booleans; a value above 1 cannot be
+      // carried through MQTT.js and is sent as 1 (see ARCHITECTURE.md).
+      out[property.key] = (value as number) !== 0;
     } else {
       out[property.key] = value;
     }

@@ -78,8 +78,8 @@ function jsonProperties(props: Record<string, unknown> | undefined): JsonValue |
       items.push([k, { t: 'obj', v: users }]);
     } else if (key === 'subscriptionIdentifier') {
       for (const one of Array.isArray(value) ? value : [value]) items.push([k, num(one as number)]);
-    } else if (typeof value === 'number') {
-      items.push([k, num(value)]);
+    } else if (typeof value === 'number' || typeof value === 'boolean') {
+      items.push([k, num(Number(value))]);
     } else if (Buffer.isBuffer(value)) {
       items.push([k, { t: 'str', v: cString(value) }]);
     } else if (typeof value === 'string') {

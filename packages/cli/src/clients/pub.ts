@@ -35,14 +35,20 @@ function loadFile(cfg: ClientConfig, path: string): Buffer | undefined {
   return data;
 }
 
+/** Reads stdin to its end. (Not readFileSync(0): on Node 20 that was seen to break the
+ * resolution of pnpm-symlinked modules loaded afterwards.) */
+function readStdin(): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (c: Buffer) => chunks.push(c));
+    process.stdin.once('end', () => resolve(Buffer.concat(chunks)));
+    process.stdin.once('error', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
 /** -s: all of stdin is one message. */
-function loadStdin(cfg: ClientConfig): Buffer | undefined {
-  let data: Buffer;
-  try {
-    data = readFileSync(0);
-  } catch {
-    data = Buffer.alloc(0);
-  }
+async function loadStdin(cfg: ClientConfig): Promise<Buffer | undefined> {
+  const data = await readStdin();
   if (data.length === 0) {
     errPrintf(cfg, 'Error: Zero length input.\n');
     return undefined;
@@ -74,7 +80,7 @@ export async function runPub(argv: readonly string[]): Promise<Outcome> {
 
   let payload: Buffer = Buffer.alloc(0);
   if (cfg.pubMode === MsgMode.STDIN_FILE) {
-    const data = loadStdin(cfg);
+    const data = await loadStdin(cfg);
     if (!data) {
       errPrintf(cfg, 'Error loading input from stdin.\n');
       return { kind: 'usage' };
@@ -186,6 +192,10 @@ async function publishSession(
       stdin.destroy();
     }
     if (connackResult !== 0) {
+      // libmosquitto's loop then ends with CONN_REFUSED, or PROTOCOL for an MQTT 5 refusal
+      // outside line mode, and mosquitto_pub reports that too.
+      const loopRc = cfg.pubMode !== MsgMode.STDIN_LINE && cfg.protocolVersion === 5 ? 2 : 5;
+      errPrintf(cfg, `Error: ${mosquittoStrerror(loopRc)}\n`);
       resolve({ kind: 'refused', code: connackResult });
     } else if (rc !== 0) {
       errPrintf(cfg, `Error: ${mosquittoStrerror(rc)}\n`);

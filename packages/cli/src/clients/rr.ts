@@ -76,8 +76,8 @@ function requestSession(cfg: ClientConfig): Promise<Outcome> {
     if (cfg.timeout > 0) {
       timer = setTimeout(() => {
         timedOut = true;
-        client.disconnect(0x04, disconnectProps);
-        if (!connackReceived) client.close();
+        if (connackReceived) client.disconnect(0x04, disconnectProps);
+        else client.close();
       }, cfg.timeout * 1000);
     }
 
@@ -90,6 +90,7 @@ function requestSession(cfg: ClientConfig): Promise<Outcome> {
         } else {
           errPrintf(cfg, `Connection error: ${reasonString(rc)}\n`);
         }
+        client.disconnect(0, disconnectProps);
         return;
       }
       client.subscribe([cfg.responseTopic as string], cfg.qos, {
@@ -114,7 +115,9 @@ function requestSession(cfg: ClientConfig): Promise<Outcome> {
       const r = printMessage(msg, printOpts, arrivalTime());
       if (r.error) writeErr(r.error);
       writeOut(r.out);
-      client.disconnect(0, disconnectProps);
+      // mosquitto_rr 2.0 leaves its loop after the response without sending DISCONNECT.
+      answered = true;
+      client.close();
     };
 
     client.onDisconnect = (rc) => {
@@ -124,7 +127,7 @@ function requestSession(cfg: ClientConfig): Promise<Outcome> {
         errPrintf(cfg, 'Timed out\n');
         return resolve({ kind: 'timeout' });
       }
-      if (rc === 0) return resolve({ kind: 'ok' });
+      if (rc === 0 || answered) return resolve({ kind: 'ok' });
       errPrintf(cfg, `Error: ${mosquittoStrerror(rc)}\n`);
       resolve({ kind: 'failed', rc });
     };

@@ -53,7 +53,6 @@ export type SetupResult = { ok: true; options: ConnectOptions } | { ok: false; r
 
 /** client_opts_set(): the checks libmosquitto makes when options are applied. */
 export function connectOptions(cfg: ClientConfig, receiveMaximum?: number): SetupResult {
-  if (cfg.willTopic !== undefined && cfg.willQos > 0 && false) return { ok: false, rc: 1 };
   // MQTT 3.x cannot send a password without a user name [MQTT-3.1.2-22].
   if (cfg.password !== undefined && cfg.username === undefined && cfg.protocolVersion !== 5) {
     errPrintf(cfg, 'Error: Problem setting username and/or password.\n');
@@ -148,7 +147,7 @@ export async function connectClient(cfg: ClientConfig, client: MosquittoClient, 
 }
 
 /** The "Connection error: ..." line for a refused CONNACK. */
-export function connackRefusal(cfg: ClientConfig, rc: number, rrSuffix = false): void {
+export function connackRefusal(cfg: ClientConfig, rc: number): void {
   if (cfg.protocolVersion === 5) {
     if (rc === 0x84) {
       errPrintf(cfg, `Connection error: ${reasonString(rc)}. Try connecting to an MQTT v5 broker, or use MQTT v3.x mode.\n`);
@@ -156,6 +155,6 @@ export function connackRefusal(cfg: ClientConfig, rc: number, rrSuffix = false):
       errPrintf(cfg, `Connection error: ${reasonString(rc)}\n`);
     }
   } else {
-    errPrintf(cfg, `Connection error: ${connackString(rc)}${rrSuffix ? '' : ''}\n`);
+    errPrintf(cfg, `Connection error: ${connackString(rc)}\n`);
   }
 }

@@ -3,7 +3,6 @@
  * (-v, -N, -F, %j/%J), and stop on -C count, -E, --retained-only, -W timeout or a signal.
  */
 import {
-  MosqErr,
   mosquittoStrerror,
   toMqttJsProperties,
   topicMatchesFilter,
@@ -82,9 +81,9 @@ function subscribeSession(cfg: ClientConfig): Promise<Outcome> {
     if (cfg.timeout > 0) {
       timer = setTimeout(() => {
         timedOut = true;
-        client.disconnect(0x04, disconnectProps);
-        // Not connected yet: there is no DISCONNECT to wait for.
-        if (!connackReceived) client.close();
+        // Not connected yet: there is no DISCONNECT to send.
+        if (connackReceived) client.disconnect(0x04, disconnectProps);
+        else client.close();
       }, cfg.timeout * 1000);
     }
 
@@ -93,6 +92,7 @@ function subscribeSession(cfg: ClientConfig): Promise<Outcome> {
       connackResult = rc;
       if (rc !== 0) {
         connackRefusal(cfg, rc);
+        client.disconnect(0, disconnectProps);
         return;
       }
       client.subscribe(cfg.topics, cfg.qos, {
@@ -158,7 +158,8 @@ function subscribeSession(cfg: ClientConfig): Promise<Outcome> {
     void connectClient(cfg, client, setup.options).then((rc) => {
       if (rc !== 0) {
         cleanup();
-        resolve({ kind: 'failed', rc: MosqErr.NOMEM });
+        // A failed connect exits 1, as mosquitto_sub does.
+        resolve({ kind: 'failed', rc: 1 });
       }
     });
   });

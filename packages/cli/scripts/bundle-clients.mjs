@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Bundles mosquitto_pub, mosquitto_sub and mosquitto_rr with esbuild, one file per tool, into
+// packages/cli/dist/bundle/<tool>.mjs (run after `tsc -b`: @skeeter/client is taken from its
+// dist). The bins in dist/src/bin load the bundle when it is newer than the tsc output.
+// Start-up is what these tools are judged on: one file means one read and no module
+// resolution; MQTT.js, TLS, chalk and the usage texts are still only evaluated when needed.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const cli = fileURLToPath(new URL('..', import.meta.url));
+
+// MQTT.js is written for browsers too. On Node its polyfills are dead weight at start-up:
+// readable-stream is Node's own stream module, worker-timers is only used for the 'worker'
+// timer variant (browsers), and debug output is switched off (the client passes its own log).
+const STUBS = {
+  'readable-stream': "module.exports = require('node:stream');",
+  'worker-timers': 'module.exports = { setInterval, clearInterval, setTimeout, clearTimeout };',
+  debug: 'module.exports = function debug() { const f = function () {}; f.enabled = false; f.extend = debug; return f; };',
+};
+const nodeOnly = {
+  name: 'node-only',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(STUBS).join('|')})$`) }, (args) => ({ path: args.path, namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: STUBS[args.path], loader: 'js' }));
+  },
+};
+const tools = { mosquitto_pub: 'pub', mosquitto_sub: 'sub', mosquitto_rr: 'rr' };
+
+await Promise.all(
+  Object.entries(tools).map(([tool, mod]) =>
+    build({
+      entryPoints: [join(cli, 'src', 'clients', `${mod}.ts`)],
+      outfile: join(cli, 'dist', 'bundle', `${tool}.mjs`),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      minify: true,
+      legalComments: 'none',
+      // MQTT.js is CommonJS and require()s node built-ins.
+      banner: { js: "import{createRequire as __skeeterCR}from'node:module';const require=__skeeterCR(import.meta.url);" },
+      logLevel: 'warning',
+      plugins: [nodeOnly],
+    }),
+  ),
+);

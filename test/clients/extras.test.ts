@@ -1,0 +1,134 @@
+/**
+ * What the Debian 2.0.11 tools cannot be compared on: our version line, 2.1's `-o` options
+ * file, the default options file, unix sockets and a SOCKS5 proxy — checked against the
+ * reference and a Debian broker.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { debianToolsMissing, ours, runTool, startDebianBroker, type Broker } from './harness.js';
+
+const missing = debianToolsMissing();
+
+describe('client tools: skeeter extras', { concurrency: 1, timeout: 120_000 }, () => {
+  if (missing) {
+    it('skipped', { skip: missing }, () => {});
+    return;
+  }
+  let broker: Broker;
+  let dir: string;
+  let observer: mqtt.MqttClient;
+  const seen: string[] = [];
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'skeeter-extras-'));
+    broker = await startDebianBroker(['allow_anonymous true', `listener 0 ${join(tmpdir(), `skeeter-${process.pid}.sock`)}`]);
+    observer = await mqtt.connectAsync({ host: '127.0.0.1', port: broker.port, reconnectPeriod: 0 });
+    await observer.subscribeAsync('x/#', { qos: 1 });
+    observer.on('message', (t, p, packet) => seen.push(`${t} ${p.toString()} q${packet.qos}`));
+  });
+  after(async () => {
+    await observer?.endAsync();
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(tmpdir(), `skeeter-${process.pid}.sock`), { force: true });
+  });
+
+  const waitFor = async (line: string): Promise<void> => {
+    for (let i = 0; i < 50 && !seen.includes(line); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(seen.includes(line), `expected ${line} in ${JSON.stringify(seen)}`);
+  };
+
+  it('--version names the Mosquitto release reproduced and skeeter, exit 1', async () => {
+    const r = await runTool(ours('mosquitto_sub'), ['--version'], { cwd: dir, timeoutMs: 15_000 });
+    assert.deepEqual([r.stdout, r.stderr, r.status], ['mosquitto_sub version 2.0.20 running on libmosquitto 2.0.20 (skeeter 0.1.0).\n', '', 1]);
+  });
+
+  it('-o reads options from the named file (2.1) instead of the default one', async () => {
+    writeFileSync(join(dir, 'opts'), `# options\n-p ${broker.port}\n-t x/from-o\n-q 1\n`);
+    mkdirSync(join(dir, '.config'), { recursive: true });
+    writeFileSync(join(dir, '.config', 'mosquitto_pub'), '-t x/from-default\n');
+    const r = await runTool(ours('mosquitto_pub'), ['-o', join(dir, 'opts'), '-m', 'hello'], { cwd: dir, timeoutMs: 15_000 });
+    assert.deepEqual([r.stderr, r.status], ['', 0]);
+    await waitFor('x/from-o hello q1');
+  });
+
+  it('$XDG_CONFIG_HOME/mosquitto_pub is read before argv; argv overrides', async () => {
+    const xdg = join(dir, 'xdg');
+    mkdirSync(xdg, { recursive: true });
+    writeFileSync(join(xdg, 'mosquitto_pub'), `-p ${broker.port}\n-t x/xdg\n-q 2\n`);
+    const r = await runTool(ours('mosquitto_pub'), ['-q', '1', '-m', 'over'], { cwd: dir, env: { XDG_CONFIG_HOME: xdg }, timeoutMs: 15_000 });
+    assert.deepEqual([r.stderr, r.status], ['', 0]);
+    await waitFor('x/xdg over q1');
+  });
+
+  it('--unix connects over a unix domain socket', async () => {
+    const r = await runTool(ours('mosquitto_pub'), ['--unix', join(tmpdir(), `skeeter-${process.pid}.sock`), '-t', 'x/unix', '-m', 'u', '-d'], {
+      cwd: dir,
+      timeoutMs: 15_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Client \(null\) sending CONNECT\n/);
+    await waitFor('x/unix u q0');
+  });
+
+  it('--proxy socks5h:// goes through a SOCKS5 proxy with username/password auth', async () => {
+    const requests: string[] = [];
+    const proxy: Server = createServer((client: Socket) => {
+      let stage = 0;
+      let buf = Buffer.alloc(0);
+      const onData = (d: Buffer): void => {
+        buf = Buffer.concat([buf, d]);
+        if (stage === 0 && buf.length >= 2 + (buf[1] ?? 0)) {
+          requests.push(`methods ${[...buf.subarray(2, 2 + (buf[1] ?? 0))].join(',')}`);
+          buf = buf.subarray(2 + (buf[1] ?? 0));
+          client.write(Buffer.from([5, 2]));
+          stage = 1;
+        }
+        if (stage === 1 && buf.length >= 2) {
+          const ulen = buf[1] ?? 0;
+          const plen = buf[2 + ulen];
+          if (plen !== undefined && buf.length >= 3 + ulen + plen) {
+            requests.push(`auth ${buf.subarray(2, 2 + ulen)}:${buf.subarray(3 + ulen, 3 + ulen + plen)}`);
+            buf = buf.subarray(3 + ulen + plen);
+            client.write(Buffer.from([1, 0]));
+            stage = 2;
+          }
+        }
+        if (stage === 2 && buf.length >= 5 && buf.length >= 7 + (buf[4] ?? 0)) {
+          const host = buf.subarray(5, 5 + (buf[4] ?? 0)).toString();
+          const port = buf.readUInt16BE(5 + (buf[4] ?? 0));
+          requests.push(`connect ${host}:${port}`);
+          const rest = buf.subarray(7 + (buf[4] ?? 0));
+          client.off('data', onData);
+          const upstream = connect(broker.port, '127.0.0.1', () => {
+            client.write(Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]));
+            if (rest.length) upstream.write(rest);
+            client.pipe(upstream).pipe(client);
+          });
+          upstream.on('error', () => client.destroy());
+          client.on('error', () => upstream.destroy());
+          stage = 3;
+        }
+      };
+      client.on('data', onData);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const proxyPort = (proxy.address() as { port: number }).port;
+    try {
+      const r = await runTool(
+        ours('mosquitto_pub'),
+        ['--proxy', `socks5h://user:pa%3Ass@127.0.0.1:${proxyPort}`, '-h', 'broker.invalid', '-p', String(broker.port), '-t', 'x/proxy', '-m', 'p'],
+        { cwd: dir, timeoutMs: 15_000 },
+      );
+      assert.deepEqual([r.stderr, r.status], ['', 0]);
+      assert.deepEqual(requests, ['methods 0,2', 'auth user:pa:ss', `connect broker.invalid:${broker.port}`]);
+      await waitFor('x/proxy p q0');
+    } finally {
+      proxy.close();
+    }
+  });
+});
