@@ -5,7 +5,8 @@
 import type { StoredMessage } from '../message.js';
 
 class Node {
-  readonly children = new Map<string, Node>();
+  /** Created on first child: most nodes are leaves, and a million empty Maps cost real memory. */
+  children: Map<string, Node> | undefined;
   message: StoredMessage | undefined;
 }
 
@@ -22,8 +23,9 @@ export class RetainedStore {
     }
     let node = this.root;
     for (const level of levels) {
-      let child = node.children.get(level);
-      if (!child) node.children.set(level, (child = new Node()));
+      const children = (node.children ??= new Map());
+      let child = children.get(level);
+      if (!child) children.set(level, (child = new Node()));
       node = child;
     }
     if (!node.message) this.count++;
@@ -35,15 +37,15 @@ export class RetainedStore {
     let node: Node | undefined = this.root;
     for (const level of levels) {
       path.push(node);
-      node = node.children.get(level);
+      node = node.children?.get(level);
       if (!node) return;
     }
     if (!node.message) return;
     node.message = undefined;
     this.count--;
-    for (let i = levels.length - 1; i >= 0 && node.children.size === 0 && !node.message; i--) {
+    for (let i = levels.length - 1; i >= 0 && (node.children === undefined || node.children.size === 0) && !node.message; i--) {
       const parent = path[i]!;
-      parent.children.delete(levels[i]!);
+      parent.children!.delete(levels[i]!);
       node = parent;
     }
   }
@@ -51,7 +53,7 @@ export class RetainedStore {
   get(topic: string): StoredMessage | undefined {
     let node: Node | undefined = this.root;
     for (const level of topic.split('/')) {
-      node = node.children.get(level);
+      node = node.children?.get(level);
       if (!node) return undefined;
     }
     return node.message;
@@ -69,7 +71,7 @@ export class RetainedStore {
     while (stack.length > 0) {
       const node = stack.pop()!;
       if (node.message) yield node.message;
-      for (const child of node.children.values()) stack.push(child);
+      if (node.children) for (const child of node.children.values()) stack.push(child);
     }
   }
 
@@ -86,17 +88,19 @@ export class RetainedStore {
       return;
     }
     if (level === '+') {
+      if (!node.children) return;
       for (const [name, child] of node.children) {
         if (i === 0 && name.startsWith('$')) continue;
         this.walk(child, levels, i + 1, out);
       }
       return;
     }
-    const child = node.children.get(level);
+    const child = node.children?.get(level);
     if (child) this.walk(child, levels, i + 1, out);
   }
 
   private everything(node: Node, out: StoredMessage[], atRoot: boolean): void {
+    if (!node.children) return;
     for (const [name, child] of node.children) {
       if (atRoot && name.startsWith('$')) continue;
       if (child.message) out.push(child.message);
