@@ -124,7 +124,8 @@ export class Bridge {
       },
       0,
     );
-    if (subscribe && this.outTopics.length > 0) {
+    // A clean local session loses its subscriptions with each link: subscribe every time.
+    if ((subscribe || clean) && this.outTopics.length > 0) {
       // No Local keeps what the bridge brings in from going straight back out.
       await link.subscribe(
         1,
@@ -322,8 +323,9 @@ export class Bridge {
     // bridge_max_packet_size: a PUBLISH the remote could not take is dropped, as Mosquitto's
     // bridge drops oversize packets (it never sends them).
     const max = this.config.maxPacketSize;
-    if (max > 0 && remote && publishPacketSize(mapped, payload.length, qos, remote.version) > max) {
-      this.broker.log.debug(`Dropped too large PUBLISH on bridge ${this.config.name} (${mapped}).`);
+    const size = remote ? publishRemainingLength(mapped, payload.length, qos, remote.version) : 0;
+    if (max > 0 && size + varintBytes(size) > max) {
+      this.broker.log.notice(`Dropping too large outgoing PUBLISH for ${this.localId} (${size} bytes)`);
       done();
       return;
     }
@@ -360,12 +362,18 @@ export function mapTopic(topic: string, topics: readonly BridgeTopic[], way: 'in
   return undefined;
 }
 
-/** The encoded size of a PUBLISH without properties: fixed header + topic + packet id + payload. */
-export function publishPacketSize(topic: string, payloadLength: number, qos: QoS, version: ProtocolVersion): number {
-  const remaining = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + (version === 5 ? 1 : 0) + payloadLength;
-  let lengthBytes = 1;
-  for (let n = remaining; n > 127; n = Math.floor(n / 128)) lengthBytes++;
-  return 1 + lengthBytes + remaining;
+/**
+ * The remaining length of a PUBLISH without properties. Mosquitto compares remaining length plus
+ * its length bytes (not the fixed header's first byte) with bridge_max_packet_size.
+ */
+export function publishRemainingLength(topic: string, payloadLength: number, qos: QoS, version: ProtocolVersion): number {
+  return 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + (version === 5 ? 1 : 0) + payloadLength;
+}
+
+function varintBytes(n: number): number {
+  let bytes = 1;
+  for (let v = n; v > 127; v = Math.floor(v / 128)) bytes++;
+  return bytes;
 }
 
 /** Mosquitto's texts for the 5.0 CONNACK reason codes a bridge may meet. */

@@ -32,7 +32,7 @@ export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   bindInterface: false,
   bridges: true,
   bridgeTls: false,
-  bridgeExtras: false,
+  bridgeExtras: true,
   passwordFile: true,
   aclFile: true,
   plugins: false,
