@@ -108,3 +108,34 @@ test('PSK with use_identity_as_username: the identity the client used', { skip }
     assert.deepEqual(broker.peers[0]!.certificateUsername, { username: 'sensor-7' });
   });
 });
+
+/** Sends a CONNECT over TLS and returns the CONNACK bytes (hex). */
+function connectOverTls(port: number, options: ConnectionOptions, connect: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ...options }, () => s.write(connect));
+    s.once('data', (d: Buffer) => {
+      resolve(d.toString('hex'));
+      s.destroy();
+    });
+    s.once('error', reject);
+    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
+  });
+}
+
+/** CONNECT 3.1.1, client id "id", with user "mallory" / password "x" (both ignored under the option). */
+const CONNECT_WITH_USER = Buffer.from('101a00044d51545404c2003c000269640007' + Buffer.from('mallory').toString('hex') + '000178', 'hex');
+
+test('use_identity_as_username at CONNECT: the CN replaces the CONNECT user, no certificate gets CONNACK 4', { skip }, async () => {
+  await withBroker({ ...serverFiles(), useIdentityAsUsername: true }, async (port, broker) => {
+    const users: Array<string | undefined> = [];
+    broker.on('connect', (id) => users.push(broker.sessions.get(id)?.username));
+    // The password check would refuse "mallory"/"x"; the certificate identity is trusted instead.
+    broker.security = { authenticate: () => false };
+    const ca = readFileSync(certs.caCert);
+    const ok = await connectOverTls(port, { ca, cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) }, CONNECT_WITH_USER);
+    assert.equal(ok, '20020000');
+    const refused = await connectOverTls(port, { ca }, CONNECT_WITH_USER);
+    assert.equal(refused, '20020004');
+    assert.deepEqual(users, ['client-one']);
+  });
+});

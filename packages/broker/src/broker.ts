@@ -197,7 +197,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
     session.disconnectedAt = 0;
     session.listenerPort = conn.listener.port;
     conn.session = session;
-    if (this.listenerCount('connect') > 0) this.emit('connect', clientId);
     session.expiryInterval = expiry;
     if (expiry === NEVER_EXPIRES && this.settings.persistentClientExpiration !== undefined) {
       session.expiryInterval = this.settings.persistentClientExpiration;

@@ -15,7 +15,7 @@ import {
 } from '@skeeter/codec';
 import type { Broker } from '../broker.js';
 import type { ListenerSettings } from '../settings.js';
-import type { Peer } from '../transport/listeners.js';
+import type { CertificateUsername, Peer } from '../transport/listeners.js';
 import type { Session } from '../session/session.js';
 import { closeLogLine, closeReasonForDecodeError, type CloseReason } from './close-reason.js';
 import { handleConnect } from './handle-connect.js';
@@ -37,6 +37,8 @@ export class Connection {
   readonly remotePort: number;
   /** A bridge's in-memory local side: its connects and disconnects are not logged. */
   readonly internal: boolean;
+  /** With use_identity_as_username / use_subject_as_username: what the TLS layer derived. */
+  readonly certificateUsername: CertificateUsername | undefined;
   state: 'new' | 'connected' | 'closed' = 'new';
   session: Session | undefined;
   /** As logs name the client: its id once known. */
@@ -70,6 +72,7 @@ export class Connection {
     this.address = peer.address;
     this.remotePort = peer.port;
     this.internal = peer.internal === true;
+    this.certificateUsername = peer.certificateUsername;
     this.decoder = new Decoder({
       role: 'server',
       maxPacketSize: broker.settings.maxPacketSize > 0 ? broker.settings.maxPacketSize : undefined,

@@ -22,6 +22,7 @@ const MAX_TOPIC_ALIAS_BROKER = 10;
 
 /** 3.x CONNACK return codes. */
 const RC_IDENTIFIER_REJECTED = 2;
+const RC_BAD_USERNAME_PASSWORD = 4;
 const RC_NOT_AUTHORIZED = 5;
 
 export function handleConnect(conn: Connection, packet: ConnectPacket): void {
@@ -66,20 +67,33 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   }
 
   // Credentials (step 8): password files and plugins plug in here with the auth issue.
-  conn.username = packet.username;
+  // use_identity_as_username / use_subject_as_username: the TLS layer already derived the user
+  // name from the certificate (or PSK identity); it replaces the CONNECT's and no password is
+  // checked, as in Mosquitto. Without a certificate: CONNACK 4 / 0x86; without a CN: 5 / 0x87.
+  let username = packet.username;
+  const cert = conn.certificateUsername;
+  if (cert !== undefined) {
+    if ('refused' in cert) {
+      return cert.refused === 'no-certificate'
+        ? refuse(RC_BAD_USERNAME_PASSWORD, ReasonCode.BadUserNameOrPassword)
+        : refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+    }
+    username = cert.username;
+  }
+  conn.username = username;
   if (listener.useUsernameAsClientId) {
-    if (packet.username === undefined) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
-    clientId = packet.username;
+    if (username === undefined) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+    clientId = username;
   }
   conn.clientId = clientId;
   // Without any authentication source (password file, plugin) a user name proves nothing: the
   // client is allowed exactly when anonymous clients are, as Mosquitto's basic-auth default.
   const authenticate = broker.security.authenticate;
-  if ((packet.username === undefined || authenticate === undefined) && !listener.allowAnonymous) {
+  if ((username === undefined || (authenticate === undefined && cert === undefined)) && !listener.allowAnonymous) {
     return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
   }
-  if (authenticate !== undefined && packet.username !== undefined) {
-    const verdict = authenticate(conn, packet.username, packet.password);
+  if (authenticate !== undefined && username !== undefined && cert === undefined) {
+    const verdict = authenticate(conn, username, packet.password);
     if (verdict === false) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
     if (verdict !== true) {
       // Hashing runs off the event loop: hold this client's later packets until it is decided.
@@ -125,7 +139,7 @@ function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string
   const sessionPresent = session.present;
   const s = session.session;
   s.protocolVersion = v;
-  s.username = packet.username;
+  s.username = conn.username;
   // Outgoing QoS 1/2 in flight: max_inflight_messages, further limited on v5 by the client's
   // Receive Maximum [MQTT-3.3.4-9] (Mosquitto applies both; checked against 2.0.11).
   const inflightLimit = settings.maxInflightMessages > 0 ? settings.maxInflightMessages : 65_535;
@@ -148,7 +162,7 @@ function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string
     }
     const topic = listener.mountPoint ? listener.mountPoint + will.topic : will.topic;
     s.will = {
-      message: new StoredMessage(topic, will.payload, will.qos, will.retain, willProps, expiresAt, clientId, packet.username),
+      message: new StoredMessage(topic, will.payload, will.qos, will.retain, willProps, expiresAt, clientId, conn.username),
       delay,
     };
   } else {
@@ -159,7 +173,7 @@ function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string
   conn.startKeepalive(keepalive);
   const log = broker.log;
   if (settings.log.connectionMessages && !conn.internal) {
-    const user = packet.username !== undefined ? `, u'${packet.username}'` : '';
+    const user = conn.username !== undefined ? `, u'${conn.username}'` : '';
     const p = v === 3 ? 1 : v === 4 ? 2 : 5; // Mosquitto's internal protocol ids (reference 9.2)
     log.notice(
       `New client connected from ${conn.address}:${conn.remotePort} as ${clientId} (p${p}, c${packet.clean ? 1 : 0}, k${packet.keepalive}${user}).`,
@@ -191,6 +205,7 @@ function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string
   }
   conn.debug(`Sending CONNACK to ${clientId} (${sessionPresent ? 1 : 0}, 0)`);
   conn.sendPacket(connack);
+  if (broker.listenerCount('connect') > 0) broker.emit('connect', clientId);
   broker.resumeSession(s);
 }
 
