@@ -47,6 +47,8 @@ export interface TransportOptions {
 export class TransportError extends Error {
   readonly code: string;
   readonly kind: 'errno' | 'lookup' | 'tls' | 'proxy';
+  /** For TLS failures: the OpenSSL error text libmosquitto prints, when known. */
+  opensslError: string | undefined;
   constructor(message: string, code: string, kind: TransportError['kind']) {
     super(message);
     this.code = code;
@@ -157,7 +159,10 @@ async function socks5Connect(proxy: ProxySettings, host: string, port: number, o
 
 function readCaPath(dir: string): string[] {
   const out: string[] = [];
+  // OpenSSL looks certificates up by subject hash: only `<hash>.<n>` names count
+  // (what c_rehash / openssl rehash create).
   for (const name of readdirSync(dir)) {
+    if (!/^[0-9a-f]{8}\.\d+$/i.test(name)) continue;
     try {
       const text = readFileSync(join(dir, name), 'utf8');
       if (text.includes('-----BEGIN CERTIFICATE-----')) out.push(text);
@@ -167,6 +172,18 @@ function readCaPath(dir: string): string[] {
   }
   return out;
 }
+
+const CHAIN_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
 
 const TLS_VERSIONS: Record<string, 'TLSv1.3' | 'TLSv1.2' | 'TLSv1.1'> = {
   'tlsv1.3': 'TLSv1.3',
@@ -208,7 +225,11 @@ async function tlsWrap(socket: Socket, host: string, tlsOpts: TlsSettings): Prom
     const secure = tls.connect(options);
     secure.once('error', (err) => {
       secure.destroy();
-      reject(new TransportError(err.message, (err as NodeJS.ErrnoException).code ?? 'ETLS', 'tls'));
+      const code = (err as NodeJS.ErrnoException).code ?? 'ETLS';
+      const e = new TransportError(err.message, code, 'tls');
+      // The OpenSSL error libmosquitto logs for a chain that does not verify.
+      if (CHAIN_ERRORS.has(code)) e.opensslError = 'error:0A000086:SSL routines::certificate verify failed';
+      reject(e);
     });
     secure.once('secureConnect', () => resolve(secure));
   });

@@ -138,6 +138,8 @@ export async function connectClient(cfg: ClientConfig, client: MosquittoClient, 
         errPrintf(cfg, `Unable to connect (${mosquittoStrerror(MosqErr.PROXY)}).\n`);
         return MosqErr.PROXY;
       }
+      // libmosquitto's TLS log line goes to stdout (it is a log line), before the error.
+      if (err.opensslError) writeOut(`OpenSSL Error[0]: ${err.opensslError}\n`);
       errPrintf(cfg, `Unable to connect (${mosquittoStrerror(MosqErr.TLS)}).\n`);
       return MosqErr.TLS;
     }
