@@ -235,12 +235,44 @@ test('pid_file holds the PID while running and is removed at exit; -d returns at
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('log_dest syslog and dlt stop the broker as not supported yet (never silently ignored)', () => {
-  for (const dest of ['syslog', 'dlt']) {
-    const { dir, conf } = tempConf(['listener 1884', `log_dest ${dest}`]);
-    const r = spawnSync(MOSQUITTO, ['-c', conf], { encoding: 'utf8', timeout: 10_000 });
+test('log_dest dlt stops the broker as not supported yet (never silently ignored)', () => {
+  const { dir, conf } = tempConf(['listener 1884', 'log_dest dlt']);
+  const r = spawnSync(MOSQUITTO, ['-c', conf], { encoding: 'utf8', timeout: 10_000 });
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /^\d+: Error: log_dest dlt is not supported yet in skeeter; use stderr, stdout, file, syslog or topic\.\n$/);
+});
+
+// A stand-in for syslogd: a unix datagram socket that prints every message it receives.
+const SYSLOG_RECEIVER = `
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print('ready', flush=True)
+while True:
+    data = s.recv(65536)
+    print(data.decode('utf-8', 'replace'), flush=True)
+`;
+
+test('log_dest syslog: lines reach syslog with the ident mosquitto, the facility and the severity', { skip: spawnSync('sh', ['-c', 'command -v logger']).status === 0 ? undefined : 'logger not installed' }, async () => {
+  const port = await freePort();
+  const { dir, conf } = tempConf([`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest syslog', 'log_facility 2']);
+  const socketPath = join(dir, 'log.sock');
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const receiver = spawn(python, ['-c', SYSLOG_RECEIVER, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let received = '';
+  receiver.stdout.on('data', (d: Buffer) => (received += d.toString()));
+  try {
+    for (let i = 0; i < 100 && !received.includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+    const proc = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SKEETER_SYSLOG_SOCKET: socketPath } });
+    const exited = new Promise((r) => proc.once('exit', r));
+    for (let i = 0; i < 100 && !received.includes(' running'); i++) await new Promise((r) => setTimeout(r, 50));
+    process.kill(proc.pid!, 'SIGTERM');
+    await exited;
+    // local2 (18) * 8 + notice (5) = 149; no timestamp of ours, syslog adds its own.
+    assert.match(received, /<149>.*mosquitto(\[\d+\])?: mosquitto version 2\.0\.20 \(skeeter 0\.1\.0\) running/);
+  } finally {
+    receiver.kill();
     rmSync(dir, { recursive: true, force: true });
-    assert.equal(r.status, 3);
-    assert.match(r.stderr, new RegExp(`^\\d+: Error: log_dest ${dest} is not supported yet in skeeter; use stderr, stdout, file or topic\\.\\n$`));
   }
 });

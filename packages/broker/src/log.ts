@@ -3,6 +3,7 @@
  * or none), one line per event, filtered by log_type and sent to every log_dest. Callers guard
  * expensive lines with `enabled(type)` so the hot path builds no strings that nobody reads.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { LogSettings, LogType } from './settings.js';
 
@@ -19,6 +20,53 @@ const TOPIC_SUFFIX: Partial<Record<LogType, string>> = {
 
 export type LogPublisher = (topic: string, line: string) => void;
 
+/** Syslog severities per log type, as Mosquitto maps them (LOG_ERR ... LOG_DEBUG). */
+const SEVERITY: Record<LogType, number> = {
+  error: 3,
+  warning: 4,
+  notice: 5,
+  information: 6,
+  subscribe: 6,
+  unsubscribe: 6,
+  websockets: 7,
+  internal: 7,
+  debug: 7,
+};
+
+/**
+ * log_dest syslog. Node has no syslog(3) and no unix datagram sockets, so lines go through one
+ * long-lived util-linux `logger` process (in every Debian system) reading "<PRI>line" from its
+ * stdin, with the ident "mosquitto". SKEETER_SYSLOG_SOCKET points it at another socket (tests).
+ */
+class SyslogSink {
+  private child: ChildProcess | undefined;
+  private failed = false;
+
+  write(type: LogType, facility: number | undefined, message: string): void {
+    if (this.failed) return;
+    if (!this.child) {
+      const socket = process.env['SKEETER_SYSLOG_SOCKET'];
+      const args = ['--prio-prefix', '-t', 'mosquitto', ...(socket ? ['-u', socket] : [])];
+      const child = spawn('logger', args, { stdio: ['pipe', 'ignore', 'ignore'] });
+      child.on('error', () => {
+        this.failed = true;
+      });
+      child.stdin!.on('error', () => undefined);
+      child.unref();
+      (child.stdin as unknown as { unref?: () => void }).unref?.();
+      this.child = child;
+    }
+    // LOG_DAEMON is facility 3; log_facility N means LOG_LOCALN, facility 16 + N.
+    const pri = (facility === undefined ? 3 : 16 + facility) * 8 + SEVERITY[type];
+    this.child.stdin!.write(`<${pri}>${message}\n`);
+  }
+
+  close(): void {
+    this.child?.stdin?.end();
+    this.child = undefined;
+  }
+}
+
 export class Logger {
   private settings: LogSettings;
   private fileFd: number | undefined;
@@ -26,6 +74,7 @@ export class Logger {
   /** Set by the broker once it can publish (log_dest topic). */
   publisher: LogPublisher | undefined;
   private readonly mask = new Set<LogType>();
+  private syslog: SyslogSink | undefined;
   /** `enabled('debug')` as a plain field: read on every delivery. */
   debugEnabled = false;
 
@@ -75,6 +124,10 @@ export class Logger {
         case 'file':
           if (this.fileFd !== undefined) writeAll(this.fileFd, line + '\n');
           break;
+        case 'syslog':
+          // syslog adds its own timestamp: the message goes without ours.
+          (this.syslog ??= new SyslogSink()).write(type, this.settings.facility, message);
+          break;
         case 'topic': {
           const suffix = TOPIC_SUFFIX[type];
           if (suffix && this.publisher) this.publisher(`$SYS/broker/log/${suffix}`, line);
@@ -103,6 +156,7 @@ export class Logger {
   }
 
   close(): void {
+    this.syslog?.close();
     if (this.fileFd !== undefined) closeSync(this.fileFd);
     this.fileFd = undefined;
     this.filePath = undefined;

@@ -59,9 +59,9 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
   // stderr with the plain timestamp, whatever log_dest says.
   printEarly(config.messages);
   const settings = toBrokerSettings(config);
-  const unsupportedDest = config.logDest.syslog ? 'syslog' : config.logDest.dlt ? 'dlt' : undefined;
+  const unsupportedDest = config.logDest.dlt ? 'dlt' : undefined;
   if (unsupportedDest) {
-    printEarly([{ level: 'error', text: `Error: log_dest ${unsupportedDest} is not supported yet in skeeter; use stderr, stdout, file or topic.` }]);
+    printEarly([{ level: 'error', text: `Error: log_dest ${unsupportedDest} is not supported yet in skeeter; use stderr, stdout, file, syslog or topic.` }]);
     process.exitCode = 3;
     return;
   }

@@ -79,6 +79,8 @@ export interface LogSettings {
   timestamp: boolean;
   /** strftime format; undefined = unix seconds. */
   timestampFormat?: string | undefined;
+  /** Syslog facility for log_dest syslog: undefined = daemon, N = localN (log_facility). */
+  facility?: number | undefined;
   connectionMessages: boolean;
 }
 

@@ -76,6 +76,7 @@ export function toBrokerSettings(config: BrokerConfig): BrokerSettings {
       timestamp: config.logTimestamp,
       timestampFormat: config.logTimestampFormat,
       connectionMessages: config.connectionMessages,
+      facility: config.logFacility,
     },
     maxInflightMessages: config.maxInflightMessages,
     maxInflightBytes: config.maxInflightBytes,
