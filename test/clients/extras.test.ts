@@ -132,3 +132,32 @@ describe('client tools: skeeter extras', { concurrency: 1, timeout: 120_000 }, (
     }
   });
 });
+
+describe('client tools: signals', { timeout: 60_000 }, () => {
+  if (missing) {
+    it('skipped', { skip: missing }, () => {});
+    return;
+  }
+  it('mosquitto_sub on SIGINT after CONNACK sends DISCONNECT and exits 0', async () => {
+    const broker = await startDebianBroker();
+    const dir = mkdtempSync(join(tmpdir(), 'skeeter-sig-'));
+    try {
+      const { spawn } = await import('node:child_process');
+      const child = spawn(ours('mosquitto_sub'), ['-p', String(broker.port), '-t', 'sig', '-d'], { cwd: dir, env: { ...process.env, HOME: dir } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      for (let i = 0; i < 100 && !out.includes('Subscribed (mid: 1): 0'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(out, /Subscribed \(mid: 1\): 0\n/);
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGINT');
+      const killer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 10_000);
+      const code = await closed;
+      clearTimeout(killer);
+      assert.equal(code, 0);
+      assert.match(out, /Client \(null\) sending DISCONNECT\n$/);
+    } finally {
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
