@@ -147,7 +147,7 @@ export const OPTIONS: Readonly<Record<string, OptionInfo>> = {
   bridge_certfile: bridge('bridgeTls'),
   bridge_keyfile: bridge('bridgeTls'),
   bridge_insecure: bridge('bridgeTls'),
-  bridge_require_ocsp: bridge('bridgeTls'),
+  bridge_require_ocsp: bridge('bridgeOcsp'),
   bridge_tls_version: bridge('bridgeTls'),
   bridge_identity: bridge('bridgeTls'),
   bridge_psk: bridge('bridgeTls'),
