@@ -161,3 +161,101 @@ describe('client tools: signals', { timeout: 60_000 }, () => {
     }
   });
 });
+
+/**
+ * A minimal websocket-to-TCP bridge in front of the Debian broker (whose websockets listener
+ * cannot be bound to loopback only): it checks the upgrade request (path, subprotocol), answers
+ * RFC 6455's handshake, unmasks client frames into the broker and frames the broker's bytes.
+ */
+async function startWsBridge(brokerPort: number, seen: string[]): Promise<{ port: number; close(): void }> {
+  const { createHash } = await import('node:crypto');
+  const server = createServer((client) => {
+    let buf = Buffer.alloc(0);
+    let upstream: Socket | undefined;
+    client.on('error', () => upstream?.destroy());
+    client.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (!upstream) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString('latin1');
+        buf = buf.subarray(end + 4);
+        const path = head.split(' ')[1] ?? '';
+        const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? '';
+        const proto = /sec-websocket-protocol: *([^\r\n]+)/i.exec(head)?.[1] ?? '';
+        seen.push(`upgrade ${path} ${proto}`);
+        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+        client.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`);
+        upstream = connect(brokerPort, '127.0.0.1');
+        upstream.on('error', () => client.destroy());
+        upstream.on('close', () => client.destroy());
+        upstream.on('data', (payload: Buffer) => {
+          const len = payload.length;
+          const header = len < 126 ? Buffer.from([0x82, len]) : Buffer.from([0x82, 126, len >> 8, len & 0xff]);
+          client.write(Buffer.concat([header, payload]));
+        });
+      }
+      // Client frames: FIN+opcode, masked length, 4-byte mask, payload.
+      for (;;) {
+        if (buf.length < 2) return;
+        const opcode = (buf[0] ?? 0) & 0x0f;
+        let len = (buf[1] ?? 0) & 0x7f;
+        let off = 2;
+        if (len === 126) {
+          if (buf.length < 4) return;
+          len = buf.readUInt16BE(2);
+          off = 4;
+        }
+        if (buf.length < off + 4 + len) return;
+        const mask = buf.subarray(off, off + 4);
+        const payload = Buffer.from(buf.subarray(off + 4, off + 4 + len));
+        for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] ?? 0) ^ (mask[i % 4] ?? 0);
+        buf = buf.subarray(off + 4 + len);
+        if (opcode === 0x8) {
+          upstream?.end();
+          client.end();
+          return;
+        }
+        if (opcode === 0x2 || opcode === 0x0) upstream?.write(payload);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+
+describe('client tools: websockets (2.1)', { timeout: 60_000 }, () => {
+  if (missing) {
+    it('skipped', { skip: missing }, () => {});
+    return;
+  }
+  it('-L ws:// publishes through a websocket upgrade on /mqtt with subprotocol mqtt', async () => {
+    const broker = await startDebianBroker();
+    const seen: string[] = [];
+    const bridge = await startWsBridge(broker.port, seen);
+    const dir = mkdtempSync(join(tmpdir(), 'skeeter-ws-'));
+    const observer = await mqtt.connectAsync({ host: '127.0.0.1', port: broker.port, reconnectPeriod: 0 });
+    const got: string[] = [];
+    observer.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    await observer.subscribeAsync('ws/#', { qos: 1 });
+    try {
+      const r = await runTool(ours('mosquitto_pub'), ['-L', `ws://127.0.0.1:${bridge.port}/ws/t`, '-m', 'over-ws', '-q', '1', '-d'], {
+        cwd: dir,
+        timeoutMs: 15_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        "Client (null) sending CONNECT\nClient (null) received CONNACK (0)\nClient (null) sending PUBLISH (d0, q1, r0, m1, 'ws/t', ... (7 bytes))\nClient (null) received PUBACK (Mid: 1, RC:0)\nClient (null) sending DISCONNECT\n",
+      );
+      assert.deepEqual(seen, ['upgrade /mqtt mqtt']);
+      for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+      assert.deepEqual(got, ['ws/t over-ws']);
+    } finally {
+      await observer.endAsync();
+      bridge.close();
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -42,6 +42,8 @@ await Promise.all(
       banner: { js: "import{createRequire as __skeeterCR}from'node:module';const require=__skeeterCR(import.meta.url);" },
       logLevel: 'warning',
       plugins: [nodeOnly],
+      // ws's optional native helpers: required inside try/catch, absent here.
+      external: ['bufferutil', 'utf-8-validate'],
     }),
   ),
 );

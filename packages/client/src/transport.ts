@@ -33,6 +33,13 @@ export interface ProxySettings {
   password?: string | undefined;
 }
 
+export interface WebsocketSettings {
+  /** HTTP path of the upgrade request; libmosquitto uses /mqtt. */
+  path?: string | undefined;
+  /** Picks the subprotocol: mqttv3.1 for MQTT 3.1, mqtt otherwise. */
+  protocolVersion: number;
+}
+
 export interface TransportOptions {
   host: string;
   /** 0 means `host` is the path of a unix socket, as in libmosquitto. */
@@ -41,6 +48,8 @@ export interface TransportOptions {
   noDelay?: boolean | undefined;
   tls?: TlsSettings | undefined;
   proxy?: ProxySettings | undefined;
+  /** MQTT over websockets (2.1's ws:// and wss:// URLs and --ws). */
+  websockets?: WebsocketSettings | undefined;
 }
 
 /** A connection failure with the errno name Node reports (`ECONNREFUSED`, ...) or our own kind. */
@@ -235,8 +244,39 @@ async function tlsWrap(socket: Socket, host: string, tlsOpts: TlsSettings): Prom
   });
 }
 
+/**
+ * Websockets through MQTT.js's own stream builder (it brings the `ws` package), loaded only
+ * for ws:// / wss://. Unlike TCP, the stream is returned before the upgrade completes; a
+ * failure then surfaces as a lost connection.
+ */
+async function openWebsocket(opts: TransportOptions, ws: WebsocketSettings): Promise<Duplex> {
+  const mod = (await import('mqtt/lib/connect/ws')) as unknown as {
+    streamBuilder?: (client: unknown, o: Record<string, unknown>) => Duplex;
+    default?: { streamBuilder: (client: unknown, o: Record<string, unknown>) => Duplex };
+  };
+  const streamBuilder = mod.streamBuilder ?? mod.default?.streamBuilder;
+  if (!streamBuilder) throw new TransportError('websockets unavailable', 'ENOSYS', 'errno');
+  const wsOptions: Record<string, unknown> = {};
+  if (opts.tls) {
+    if (opts.tls.cafile) wsOptions.ca = readFileSync(opts.tls.cafile);
+    if (opts.tls.certfile) wsOptions.cert = readFileSync(opts.tls.certfile);
+    if (opts.tls.keyfile) wsOptions.key = readFileSync(opts.tls.keyfile);
+    if (opts.tls.insecure) wsOptions.checkServerIdentity = () => undefined;
+  }
+  return streamBuilder(undefined, {
+    protocol: opts.tls ? 'wss' : 'ws',
+    hostname: opts.host,
+    port: opts.port,
+    path: ws.path ?? '/mqtt',
+    protocolId: ws.protocolVersion === 3 ? 'MQIsdp' : 'MQTT',
+    protocolVersion: ws.protocolVersion,
+    wsOptions,
+  });
+}
+
 /** Opens and fully establishes the stream for one connection attempt. */
 export async function openTransport(opts: TransportOptions): Promise<Duplex> {
+  if (opts.websockets) return openWebsocket(opts, opts.websockets);
   let socket: Socket;
   try {
     socket = opts.proxy ? await socks5Connect(opts.proxy, opts.host, opts.port, opts) : await rawConnect(opts.host, opts.port, opts);

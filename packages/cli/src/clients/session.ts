@@ -88,6 +88,7 @@ export function connectOptions(cfg: ClientConfig, receiveMaximum?: number): Setu
       cfg.socks5Host !== undefined
         ? { host: cfg.socks5Host, port: cfg.socks5Port, username: cfg.socks5Username, password: cfg.socks5Password }
         : undefined,
+    websockets: cfg.transport === 'websockets' ? { protocolVersion: cfg.protocolVersion } : undefined,
     protocolVersion: cfg.protocolVersion,
     clientId: clientId(cfg),
     keepalive: cfg.keepalive,
