@@ -76,14 +76,26 @@ export function bridgeTlsConnect(
   port: number,
   bind: { localAddress?: string },
   logError: (text: string) => void,
+  onFailed: () => void,
 ): TLSSocket {
   // Unreadable certificate files throw here: the caller treats that as a failed attempt.
   const options = bridgeTlsOptions(t, host);
   const socket = tlsConnect({ ...options, port, ...bind });
   socket.setNoDelay(true);
   socket.once('error', (e) => {
-    if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') return;
-    logError(`OpenSSL Error[0]: ${opensslErrorText(e)}`);
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'ECONNREFUSED') return;
+    // Mosquitto's lines for a failed certificate check: Node checks the host name after the
+    // handshake and names chain failures by OpenSSL's verify code, without an error string.
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      logError('Error: host name verification failed.');
+      logError('OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed');
+    } else if (/CERT|ISSUER|SIGNATURE|CHAIN/.test(code) && !code.startsWith('ERR_')) {
+      logError('OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed');
+    } else {
+      logError(`OpenSSL Error[0]: ${opensslErrorText(e)}`);
+    }
+    onFailed();
   });
   return socket;
 }

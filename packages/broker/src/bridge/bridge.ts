@@ -151,7 +151,8 @@ export class Bridge {
     let socket: Socket | TLSSocket;
     try {
       socket = tls
-        ? bridgeTlsConnect(this.config.tls, address.host, address.port, bind, (text) => log.error(text))
+        ? bridgeTlsConnect(this.config.tls, address.host, address.port, bind, (text) => log.error(text), () =>
+            log.notice(`Client ${this.localId} disconnected: Protocol error.`))
         : netConnect({ host: address.host, port: address.port, noDelay: true, ...bind });
     } catch (e) {
       log.error(`Error: Unable to load bridge TLS files for ${this.config.name}: ${(e as Error).message}`);
@@ -168,8 +169,9 @@ export class Bridge {
       },
     }, this.remoteIds);
     this.remote = link;
+    // Step 2 is the TCP connection; a TLS bridge sends its CONNECT once the handshake is done.
+    socket.once('connect', () => log.notice(`Connecting bridge (step 2) ${this.config.name} (${address.host}:${address.port})`));
     socket.once(tls ? 'secureConnect' : 'connect', () => {
-      log.notice(`Connecting bridge (step 2) ${this.config.name} (${address.host}:${address.port})`);
       void this.handshake(link, version).then((ok) => {
         connected = ok;
         if (!ok) link.close();
