@@ -194,6 +194,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       session.clearTimers();
     }
     session.connection = conn;
+    session.lastClient = conn;
     session.disconnectedAt = 0;
     session.listenerPort = conn.listener.port;
     conn.session = session;
@@ -465,7 +466,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
     session.will = undefined;
     if (session.willTimer) clearTimeout(session.willTimer);
     session.willTimer = undefined;
-    if (will) this.publish(will.message);
+    if (!will) return;
+    // The will is checked against the client's write access when it fires, as Mosquitto does.
+    const authorize = this.security.authorize;
+    const m = will.message;
+    if (authorize !== undefined && session.lastClient && !authorize(session.lastClient, 'write', m.topic, m.qos, m.retain)) return;
+    this.publish(m);
   }
 
   private expireSession(session: Session): void {

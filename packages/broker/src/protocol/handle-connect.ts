@@ -70,7 +70,8 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   // use_identity_as_username / use_subject_as_username: the TLS layer already derived the user
   // name from the certificate (or PSK identity); it replaces the CONNECT's and no password is
   // checked, as in Mosquitto. Without a certificate: CONNACK 4 / 0x86; without a CN: 5 / 0x87.
-  let username = packet.username;
+  // Mosquitto reads a zero-length user name as none: the client is anonymous.
+  let username = packet.username === '' ? undefined : packet.username;
   const cert = conn.certificateUsername;
   if (cert !== undefined) {
     if ('refused' in cert) {

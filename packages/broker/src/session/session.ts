@@ -8,6 +8,7 @@ import type { ProtocolVersion, QoS } from '@skeeter/codec';
 import type { StoredMessage } from '../message.js';
 import type { Subscription } from '../router/subscription-tree.js';
 import type { Connection } from '../protocol/connection.js';
+import type { ClientInfo } from '../security.js';
 import { MessageQueue } from './message-queue.js';
 
 /** Session expiry of 0xFFFFFFFF means the session never expires (spec 3.1.2.11.2). */
@@ -32,6 +33,8 @@ export interface WillMessage {
 export class Session {
   readonly clientId: string;
   connection: Connection | undefined;
+  /** The last connection's identity, for checks made after it is gone (the will's ACL check). */
+  lastClient: ClientInfo | undefined;
   protocolVersion: ProtocolVersion = 4;
   username: string | undefined;
   /** Seconds the session outlives its connection; NEVER_EXPIRES for 3.x persistent sessions. */
