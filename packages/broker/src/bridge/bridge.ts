@@ -55,6 +55,14 @@ export class Bridge {
   /** Set when the first address answered again while on a secondary one (round_robin false). */
   private backToPrimary = false;
   private primaryTimer: NodeJS.Timeout | undefined;
+  /** The remote accepted the CONNECT: out messages may go. */
+  private remoteReady = false;
+  /** start_type lazy: messages for the remote held (unacknowledged) until `threshold` of them. */
+  private readonly pending: Array<{ topic: string; payload: Uint8Array; qos: QoS; retain: boolean; done: () => void }> = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lastActivity = 0;
+  private outstanding = 0;
+  private idleDisconnect = false;
   /** Remote packet ids continue across our messages, subscriptions and notifications. */
   private remoteIds = 1;
 
@@ -75,22 +83,26 @@ export class Bridge {
   async start(): Promise<void> {
     const log = this.broker.log;
     for (const t of this.outTopics) log.info(`Bridge ${this.localId} doing local SUBSCRIBE on topic ${t.localTopic}`);
-    if (this.config.startType === 'lazy') {
-      log.warning(`Warning: Bridge ${this.config.name}: start_type lazy is not supported yet in skeeter; connecting at once.`);
-    }
     // Create the local session and its subscriptions now, so messages queue before the remote
     // is first reached; then the local link waits for the remote.
     await this.openLocal(true);
-    this.closeLocal();
     // Until the first connection the local state topic says "0" (published once at start).
     if (this.config.notifications) this.publishLocalState('0');
+    // A lazy bridge keeps its local link open and connects once `threshold` messages wait.
+    if (this.lazy) return;
+    this.closeLocal();
     this.connectRemote();
+  }
+
+  private get lazy(): boolean {
+    return this.config.startType === 'lazy';
   }
 
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.primaryTimer) clearInterval(this.primaryTimer);
+    if (this.idleTimer) clearInterval(this.idleTimer);
     this.remote?.disconnect();
     this.local?.disconnect();
   }
@@ -231,9 +243,35 @@ export class Bridge {
         void link.subscribe(id, [{ topic: t.remoteTopic, qos: t.qos, noLocal: version === 5, retainAsPublished: version === 5, retainHandling: 0 }]);
       }
     }
+    this.remoteReady = true;
+    this.lastActivity = Date.now();
+    if (this.lazy) {
+      // Hand over what waited, in order, then watch for idleness.
+      for (const m of this.pending.splice(0)) this.forwardOut(m.topic, m.payload, m.qos, m.retain, m.done);
+      this.watchIdle(link);
+      return true;
+    }
     // Now the local side may hand over what it queued meanwhile.
     if (this.outTopics.length > 0) await this.openLocal(false);
     return true;
+  }
+
+  /** start_type lazy: disconnect after idle_timeout seconds without a message either way. */
+  private watchIdle(link: MqttLink): void {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = setInterval(() => {
+      if (link.isClosed) {
+        clearInterval(this.idleTimer);
+        return;
+      }
+      if (this.outstanding === 0 && Date.now() - this.lastActivity >= this.config.idleTimeout * 1000) {
+        clearInterval(this.idleTimer);
+        this.broker.log.notice(`Bridge connection ${this.localId} has exceeded idle timeout, disconnecting.`);
+        this.idleDisconnect = true;
+        link.disconnect();
+      }
+    }, 250);
+    this.idleTimer.unref();
   }
 
   private publishLocalState(state: '0' | '1'): void {
@@ -286,8 +324,25 @@ export class Bridge {
   private retrySameAddress = false;
 
   private onRemoteLost(wasConnected: boolean): void {
-    this.closeLocal();
+    this.remoteReady = false;
     if (wasConnected && this.config.notifications) this.publishLocalState('0');
+    if (this.lazy) {
+      if (this.idleTimer) clearInterval(this.idleTimer);
+      if (this.stopped) return;
+      // Messages the remote had not acknowledged come back from the local session: a new
+      // local link makes the broker resend them (into `pending` again).
+      this.pending.length = 0;
+      this.outstanding = 0;
+      this.closeLocal();
+      void this.openLocal(false);
+      // After an idle disconnect (or without enough waiting messages) wait for the threshold.
+      if (this.idleDisconnect) {
+        this.idleDisconnect = false;
+        return;
+      }
+    } else {
+      this.closeLocal();
+    }
     if (this.stopped || this.config.startType === 'once') return;
     if (this.backToPrimary) {
       this.backToPrimary = false;
@@ -310,12 +365,29 @@ export class Bridge {
       delay = Math.min(c.backoffCap, base + Math.random() * (prev * 3 - base));
       this.backoff = delay;
     }
-    this.retryTimer = setTimeout(() => this.connectRemote(), delay * 1000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      // A lazy bridge retries only while enough messages wait.
+      if (this.lazy && this.pending.length < this.config.threshold) return;
+      this.connectRemote();
+    }, delay * 1000);
     this.retryTimer.unref();
+  }
+
+  /** start_type lazy: hold a message until the remote is up; connect at `threshold` of them. */
+  private holdForLazy(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, done: () => void): void {
+    this.pending.push({ topic, payload, qos, retain, done });
+    if (this.pending.length >= this.config.threshold && !this.remote && !this.retryTimer && !this.stopped) this.connectRemote();
   }
 
   /** Local -> remote: acknowledged locally only once the remote has it. */
   private forwardOut(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, done: () => void): void {
+    if (!this.remoteReady) {
+      // Not connected: a lazy bridge holds the message; otherwise the local link is closed
+      // and the local session keeps it.
+      if (this.lazy) this.holdForLazy(topic, payload, qos, retain, done);
+      return;
+    }
     const remote = this.remote;
     const mapped = mapTopic(topic, this.outTopics, 'out');
     if (mapped === undefined) {
@@ -333,7 +405,13 @@ export class Bridge {
     }
     // Without a remote the message stays unacknowledged: the local session resends it later.
     if (!remote || remote.isClosed) return;
-    void remote.publish(mapped, payload, qos, retain && this.config.outgoingRetain).then(done);
+    this.lastActivity = Date.now();
+    this.outstanding++;
+    void remote.publish(mapped, payload, qos, retain && this.config.outgoingRetain).then(() => {
+      this.outstanding--;
+      this.lastActivity = Date.now();
+      done();
+    });
   }
 
   /** Remote -> local. */
@@ -343,6 +421,7 @@ export class Bridge {
       done();
       return;
     }
+    this.lastActivity = Date.now();
     this.broker.publish(new StoredMessage(mapped, payload, qos, retain, undefined, 0, this.localId));
     done();
   }
