@@ -39,10 +39,15 @@ for (let i = 0; i < 50; i++) {
 
 const env = { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir };
 const args = ['-p', String(port), '-t', 't', '-m', 'x'];
+if (!existsSync(join(root, 'packages/cli/dist/bundle/mosquitto_pub.cjs'))) {
+  console.log('client-startup: run `node packages/cli/scripts/bundle-clients.mjs` after the build first.');
+  process.exit(1);
+}
 const contenders = {
   'node -e 0': [process.execPath, ['-e', '0']],
   'skeeter mosquitto_pub (launcher)': [join(root, 'scripts/bin/mosquitto_pub'), args],
   'skeeter mosquitto_pub (node bin)': [process.execPath, [join(root, 'packages/cli/dist/src/bin/mosquitto_pub.js'), ...args]],
+  'skeeter mosquitto_pub (cjs bundle)': [process.execPath, [join(root, 'packages/cli/dist/bundle/mosquitto_pub.cjs'), ...args]],
   'Debian mosquitto_pub': [DEB_PUB, args],
 };
 const times = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
@@ -75,7 +80,7 @@ const throughput = (cmd, a) => {
 };
 for (const qos of ['0', '1']) {
   const la = ['-p', String(port), '-t', 't/lines', '-l', '-q', qos];
-  const ourRate = throughput(process.execPath, [join(root, 'packages/cli/dist/src/bin/mosquitto_pub.js'), ...la]);
+  const ourRate = throughput(process.execPath, [join(root, 'packages/cli/dist/bundle/mosquitto_pub.cjs'), ...la]);
   const debRate = throughput(DEB_PUB, la);
   console.log(`-l QoS ${qos}, ${lines} lines: skeeter ${Math.round(ourRate)} lines/s, Debian ${Math.round(debRate)} lines/s (${(ourRate / debRate).toFixed(2)}x)`);
 }

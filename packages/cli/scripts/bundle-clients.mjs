@@ -27,8 +27,35 @@ const nodeOnly = {
 };
 const tools = { mosquitto_pub: 'pub', mosquitto_sub: 'sub', mosquitto_rr: 'rr' };
 
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [nodeOnly],
+  // ws's optional native helpers: required inside try/catch, absent here.
+  external: ['bufferutil', 'utf-8-validate'],
+};
+
 await Promise.all(
-  Object.entries(tools).map(([tool, mod]) =>
+  Object.entries(tools).flatMap(([tool, mod]) => [
+    // <tool>.cjs runs by itself: `node dist/bundle/<tool>.cjs args`. CommonJS because Node 20's
+    // ESM loader costs a visible share of a one-shot run; this is what the launchers should
+    // exec when it is newer than the tsc builds.
+    build({
+      ...common,
+      stdin: {
+        contents: `import { main } from './${mod}.ts';\nvoid main(process.argv.slice(2));\n`,
+        resolveDir: join(cli, 'src', 'clients'),
+        sourcefile: `${tool}-entry.ts`,
+        loader: 'ts',
+      },
+      outfile: join(cli, 'dist', 'bundle', `${tool}.cjs`),
+      format: 'cjs',
+    }),
+    // <tool>.mjs exports main() for the ESM bins in dist/src/bin.
     build({
       entryPoints: [join(cli, 'src', 'clients', `${mod}.ts`)],
       outfile: join(cli, 'dist', 'bundle', `${tool}.mjs`),
@@ -42,8 +69,7 @@ await Promise.all(
       banner: { js: "import{createRequire as __skeeterCR}from'node:module';const require=__skeeterCR(import.meta.url);" },
       logLevel: 'warning',
       plugins: [nodeOnly],
-      // ws's optional native helpers: required inside try/catch, absent here.
       external: ['bufferutil', 'utf-8-validate'],
     }),
-  ),
+  ]),
 );
