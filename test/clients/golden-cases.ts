@@ -144,6 +144,8 @@ export const CASES: GoldenCase[] = [
   { name: 'pub --repeat 3 QoS 1', tool: 'mosquitto_pub', args: [...P, '-t', '{t}', '-m', 'r', '--repeat', '3', '-q', '1', '-d'], observe: true },
   { name: 'pub --repeat with delay', tool: 'mosquitto_pub', args: [...P, '-t', '{t}', '-m', 'r', '--repeat', '2', '--repeat-delay', '0.1'], observe: true },
   { name: 'pub v5 publish properties', tool: 'mosquitto_pub', args: [...P, '-t', '{t}', '-m', 'p', '-q', '1', '-D', 'publish', 'content-type', 'text/plain', '-D', 'publish', 'user-property', 'k', 'v', '-D', 'publish', 'message-expiry-interval', '60', '-D', 'publish', 'correlation-data', 'cd', '-D', 'publish', 'response-topic', 'rt', '-D', 'publish', 'payload-format-indicator', '1', '-d'], observe: true },
+  { name: 'pub v5 topic alias with --repeat', tool: 'mosquitto_pub', args: [...P, '-t', '{t}', '-m', 'x', '--repeat', '3', '-q', '1', '-D', 'publish', 'topic-alias', '1', '-d'], observe: true },
+  { name: 'pub -D disconnect and will properties', tool: 'mosquitto_pub', args: [...P, '-t', '{t}', '-m', 'x', '--will-topic', '{t}/w', '-D', 'will', 'will-delay-interval', '5', '-D', 'will', 'user-property', 'a', 'b', '-D', 'disconnect', 'reason-string', 'bye', '-D', 'connect', 'user-property', 'c', 'd', '-d'], observe: true },
   { name: 'pub -x forces nothing on v3', tool: 'mosquitto_pub', args: [...P, '-t', '{t}', '-m', 'x', '-x', '30', '-d'], observe: true },
   { name: 'pub -c with -i v5', tool: 'mosquitto_pub', args: [...P, '-t', '{t}', '-m', 'x', '-c', '-i', 'gold-c5', '-V', '5', '-x', '0x10', '-d'] },
   { name: 'pub -I prefix', tool: 'mosquitto_pub', args: [...P, '-t', '{t}', '-m', 'x', '-I', 'pre-'], observe: true },

@@ -219,8 +219,10 @@ export class MosquittoClient {
       case 'publish': {
         const mid = packet.qos ? (packet.messageId ?? 0) : (this.qos0Mids.shift() ?? 0);
         const len = packet.payload ? Buffer.byteLength(packet.payload) : 0;
+        // An alias-only publish has no topic: libmosquitto prints its NULL as glibc does.
+        const topic = packet.topic ? packet.topic : '(null)';
         this.log(
-          `Client ${id} sending PUBLISH (d${packet.dup ? 1 : 0}, q${packet.qos ?? 0}, r${packet.retain ? 1 : 0}, m${mid}, '${packet.topic ?? ''}', ... (${len} bytes))`,
+          `Client ${id} sending PUBLISH (d${packet.dup ? 1 : 0}, q${packet.qos ?? 0}, r${packet.retain ? 1 : 0}, m${mid}, '${topic}', ... (${len} bytes))`,
         );
         break;
       }
