@@ -73,13 +73,15 @@ function requestSession(cfg: ClientConfig): Promise<Outcome> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (cfg.timeout > 0) {
+
+    const armTimeout = (): void => {
+      if (cfg.timeout <= 0) return;
       timer = setTimeout(() => {
         timedOut = true;
         if (connackReceived) client.disconnect(0x04, disconnectProps);
         else client.close();
       }, cfg.timeout * 1000);
-    }
+    };
 
     client.onConnect = (rc) => {
       connackReceived = true;
@@ -133,6 +135,8 @@ function requestSession(cfg: ClientConfig): Promise<Outcome> {
     };
 
     void connectClient(cfg, client, setup.options).then((rc) => {
+      // -W: like alarm() in mosquitto_sub/rr, armed once the connection is open.
+      if (rc === 0) armTimeout();
       if (rc !== 0) {
         cleanup();
         resolve({ kind: 'failed', rc: 1 });
