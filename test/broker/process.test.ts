@@ -235,6 +235,14 @@ test('pid_file holds the PID while running and is removed at exit; -d returns at
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('tls_engine is refused while reading the config, naming the option', () => {
+  const { dir, conf } = tempConf(['listener 1884', 'tls_engine foo']);
+  const r = spawnSync(MOSQUITTO, ['-c', conf], { encoding: 'utf8', timeout: 10_000 });
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /^\d+: Error: The tls_engine option is not supported yet in skeeter \(TLS engines \(tls_engine\)\), found at .*m\.conf:2\.\n$/);
+});
+
 test('log_dest dlt stops the broker as not supported yet (never silently ignored)', () => {
   const { dir, conf } = tempConf(['listener 1884', 'log_dest dlt']);
   const r = spawnSync(MOSQUITTO, ['-c', conf], { encoding: 'utf8', timeout: 10_000 });

@@ -7,6 +7,7 @@ export const FEATURES = {
   /** Plain MQTT over TCP, logging, limits, sessions: the broker issue itself. */
   core: 'the broker core',
   tls: 'TLS listeners',
+  tlsEngine: 'TLS engines (tls_engine)',
   psk: 'TLS-PSK',
   websockets: 'websockets listeners',
   unixSockets: 'unix socket listeners',
@@ -27,6 +28,7 @@ export type Feature = keyof typeof FEATURES;
 export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   core: true,
   tls: true,
+  tlsEngine: false,
   psk: true,
   websockets: true,
   unixSockets: true,
@@ -37,6 +39,6 @@ export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   bridgeOcsp: false,
   passwordFile: true,
   aclFile: true,
-  plugins: false,
+  plugins: true,
   persistence: true,
 };
