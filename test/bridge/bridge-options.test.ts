@@ -320,3 +320,19 @@ test('remote_username/remote_password against brokers with a password file (mosq
     }
   }
 });
+
+// Debian 2.0.11's bridge ignores bridge_bind_address (it connects from 127.0.0.1), so only ours.
+for (const debian of [false]) {
+  test(`${sideName(debian)} bridge: bridge_bind_address sets the local address of the remote connection`, { timeout: 30_000 }, async () => {
+    const remote = await startBroker({ verbose: true });
+    // The remote listens on 127.0.0.1 only; 127.0.0.2 is another loopback address to bind to.
+    const local = await startBroker({ oracle: debian, config: bridge(remote.port, 'bridge_bind_address 127.0.0.2', 'topic out/# out 1') });
+    try {
+      await bridgeUp(remote);
+      assert.match(remote.stderr(), /New connection from 127\.0\.0\.2:\d+ on port/);
+    } finally {
+      await local.stop();
+      await remote.stop();
+    }
+  });
+}
