@@ -336,3 +336,32 @@ for (const debian of [false]) {
     }
   });
 }
+
+test('log lines of a refused bridge at the default log level equal Debian mosquitto\'s', { skip: skipNoOracle, timeout: 40_000 }, async () => {
+  const pw = join(tmp, 'passwd-log');
+  assert.equal(spawnSync('mosquitto_passwd', ['-c', '-b', pw, 'alice', 's3cret']).status, 0);
+  const remote = await startBroker({ config: ['allow_anonymous false', `password_file ${pw}`] });
+  const lines: string[][] = [];
+  try {
+    for (const debian of [false, true]) {
+      const local = await startBroker({
+        oracle: debian,
+        config: ['connection b2', `address 127.0.0.1:${remote.port}`, 'remote_clientid bad', 'remote_username alice', 'remote_password nope', 'topic out/# out 1', 'topic in/# in 1'],
+      });
+      try {
+        await logHas(local, 'closed its connection.');
+        // Timestamps off; the startup banner and Debian's root warning are not the bridge's.
+        lines.push(
+          local.stderr().split('\n').map((l) => l.replace(/^\d+: /, ''))
+            .filter((l) => /bridge|Bridge|Connection Refused|Client local\./.test(l) && !l.includes('Mosquitto should not')),
+        );
+      } finally {
+        await local.stop();
+      }
+    }
+    assert.deepEqual(lines[0]!.slice(0, 4), lines[1]!.slice(0, 4));
+    assert.equal(lines[0]![2], 'Connection Refused: not authorised');
+  } finally {
+    await remote.stop();
+  }
+});

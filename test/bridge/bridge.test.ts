@@ -102,7 +102,7 @@ test('remote outage: QoS 1 messages published meanwhile are delivered once it is
   const store = mkdtempSync(join(tmpdir(), 'skeeter-bridge-'));
   const remoteConf = ['persistence true', `persistence_location ${store}/`];
   let remote = await startBroker({ port: remotePort, config: remoteConf });
-  const local = await startBroker({ config: bridgeConf(remotePort, ['restart_timeout 1']) });
+  const local = await startBroker({ config: bridgeConf(remotePort, ['restart_timeout 1']), verbose: true });
   try {
     await logHas(local, 'Received CONNACK on connection local.br-test.');
     // A persistent subscriber on the remote, offline while the messages travel.

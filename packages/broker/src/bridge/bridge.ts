@@ -82,7 +82,7 @@ export class Bridge {
 
   async start(): Promise<void> {
     const log = this.broker.log;
-    for (const t of this.outTopics) log.info(`Bridge ${this.localId} doing local SUBSCRIBE on topic ${t.localTopic}`);
+    for (const t of this.outTopics) log.debug(`Bridge ${this.localId} doing local SUBSCRIBE on topic ${t.localTopic}`);
     // Create the local session and its subscriptions now, so messages queue before the remote
     // is first reached; then the local link waits for the remote.
     await this.openLocal(true);
@@ -196,7 +196,7 @@ export class Bridge {
     const c = this.config;
     const log = this.broker.log;
     const remoteNotifications = c.notifications && !c.notificationsLocalOnly;
-    log.info(`Bridge ${this.remoteId} sending CONNECT`);
+    log.debug(`Bridge ${this.remoteId} sending CONNECT`);
     const ack = await link.connect(
       {
         type: PacketType.Connect,
@@ -218,7 +218,7 @@ export class Bridge {
       c.keepaliveInterval,
     );
     if (ack.reasonCode === -1) return false;
-    log.info(`Received CONNACK on connection ${this.localId}.`);
+    log.debug(`Received CONNACK on connection ${this.localId}.`);
     if (ack.reasonCode !== 0) {
       this.onRefused(ack.reasonCode, version);
       return false;
@@ -234,12 +234,12 @@ export class Bridge {
       if (t.direction === 'out') {
         if (!c.attemptUnsubscribe) continue;
         const id = link.allocateId();
-        log.info(`Bridge ${this.localId} sending UNSUBSCRIBE (Mid: ${id}, Topic: ${t.remoteTopic})`);
+        log.debug(`Bridge ${this.localId} sending UNSUBSCRIBE (Mid: ${id}, Topic: ${t.remoteTopic})`);
         link.unsubscribe(id, [t.remoteTopic]);
       } else {
         const id = link.allocateId();
         const options = version === 5 ? 0x0c : 0;
-        log.info(`Bridge ${this.localId} sending SUBSCRIBE (Mid: ${id}, Topic: ${t.remoteTopic}, QoS: ${t.qos}, Options: 0x${options.toString(16).padStart(2, '0')})`);
+        log.debug(`Bridge ${this.localId} sending SUBSCRIBE (Mid: ${id}, Topic: ${t.remoteTopic}, QoS: ${t.qos}, Options: 0x${options.toString(16).padStart(2, '0')})`);
         void link.subscribe(id, [{ topic: t.remoteTopic, qos: t.qos, noLocal: version === 5, retainAsPublished: version === 5, retainHandling: 0 }]);
       }
     }
@@ -325,6 +325,8 @@ export class Bridge {
 
   private onRemoteLost(wasConnected: boolean): void {
     this.remoteReady = false;
+    // Mosquitto's line when the remote ends a working link (our own stop and idle disconnects aside).
+    if (wasConnected && !this.stopped && !this.idleDisconnect) this.broker.log.notice(`Client ${this.localId} closed its connection.`);
     if (wasConnected && this.config.notifications) this.publishLocalState('0');
     if (this.lazy) {
       if (this.idleTimer) clearInterval(this.idleTimer);
