@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every benchmark in scripts/bench/ (each *.mjs file except this one), one after the other
 // in its own node process, so one benchmark's JIT state and garbage do not skew the next.
-// Arguments are passed on to each benchmark. Exits 1 if any benchmark fails.
+// `--quick` runs each in its short form (the flags differ per benchmark); nothing else is passed
+// on, since each benchmark parses its own options strictly. Exits 1 if any benchmark fails.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -13,10 +14,20 @@ const benches = readdirSync(here)
   .filter((f) => f.endsWith('.mjs') && f !== self)
   .sort();
 
+const quick = process.argv.includes('--quick');
+/** Each benchmark's own short-run arguments. */
+const QUICK_ARGS = {
+  'broker.mjs': ['--quick'],
+  'codec.mjs': ['--rounds', '3'],
+  'persistence.mjs': ['--scale', '0.1'],
+  'client-startup.mjs': ['9', '2000'],
+};
+
 let failed = 0;
 for (const file of benches) {
   console.log(`\n=== ${file} ===`);
-  const r = spawnSync(process.execPath, [join(here, file), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const args = quick ? (QUICK_ARGS[file] ?? []) : [];
+  const r = spawnSync(process.execPath, [join(here, file), ...args], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed++;
     console.error(`${file} failed (${r.signal ?? `exit ${r.status}`})`);
