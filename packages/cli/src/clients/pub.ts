@@ -4,11 +4,11 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { toMqttJsProperties, reasonString, type MosquittoClient, type MqttJsProperties } from '@skeeter/client';
-import { loadConfig, MsgMode, type ClientConfig } from './config.js';
+import { MsgMode, type ClientConfig } from './config.js';
+import { isOutcome, startTool } from './start.js';
 import { finish, type Outcome } from './outcome.js';
-import { prepareStderr, writeErr, writeOut } from './output.js';
+import { writeErr, writeOut } from './output.js';
 import { connackRefusal, connectClient, connectOptions, createClient, errPrintf } from './session.js';
-import { versionLine } from './version.js';
 import { mosquittoStrerror } from '@skeeter/client';
 
 const TOOL = 'mosquitto_pub';
@@ -57,21 +57,8 @@ async function loadStdin(cfg: ClientConfig): Promise<Buffer | undefined> {
 }
 
 export async function runPub(argv: readonly string[]): Promise<Outcome> {
-  await prepareStderr();
-  const loaded = loadConfig(TOOL, argv);
-  if (loaded.kind === 'help') {
-    writeOut(await usage());
-    return { kind: 'usage' };
-  }
-  if (loaded.kind === 'version') {
-    writeOut(versionLine(TOOL));
-    return { kind: 'usage' };
-  }
-  if (loaded.kind === 'error') {
-    writeErr(`${loaded.text}\nUse '${TOOL} --help' to see usage.\n`);
-    return { kind: 'usage' };
-  }
-  const cfg = loaded.config;
+  const cfg = await startTool(TOOL, argv);
+  if (isOutcome(cfg)) return cfg;
   if (cfg.topic === undefined || cfg.pubMode === MsgMode.NONE) {
     writeErr('Error: Both topic and message must be supplied.\n');
     writeOut(await usage());

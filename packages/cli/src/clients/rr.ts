@@ -4,32 +4,19 @@
  * (formatted like mosquitto_sub) and exit; -W bounds the wait.
  */
 import { propertyByName, reasonString, toMqttJsProperties, type Message } from '@skeeter/client';
-import { loadConfig, MsgMode, type ClientConfig } from './config.js';
+import { MsgMode, type ClientConfig } from './config.js';
+import { isOutcome, startTool } from './start.js';
 import { arrivalTime, printMessage } from './format.js';
 import { finish, type Outcome } from './outcome.js';
-import { prepareStderr, writeErr, writeOut } from './output.js';
+import { writeErr, writeOut } from './output.js';
 import { connectClient, connectOptions, createClient, errPrintf } from './session.js';
-import { versionLine } from './version.js';
 import { mosquittoStrerror } from '@skeeter/client';
 
 const TOOL = 'mosquitto_rr';
 
 export async function runRr(argv: readonly string[]): Promise<Outcome> {
-  await prepareStderr();
-  const loaded = loadConfig(TOOL, argv);
-  if (loaded.kind === 'help') {
-    writeOut((await import('./usage.js')).usageText(TOOL));
-    return { kind: 'usage' };
-  }
-  if (loaded.kind === 'version') {
-    writeOut(versionLine(TOOL));
-    return { kind: 'usage' };
-  }
-  if (loaded.kind === 'error') {
-    writeErr(`${loaded.text}\nUse '${TOOL} --help' to see usage.\n`);
-    return { kind: 'usage' };
-  }
-  const cfg = loaded.config;
+  const cfg = await startTool(TOOL, argv);
+  if (isOutcome(cfg)) return cfg;
   if (cfg.topic === undefined || cfg.pubMode === MsgMode.NONE || cfg.responseTopic === undefined) {
     writeErr(`Error: All of topic, message, and response topic must be supplied.\n\nUse '${TOOL} --help' to see usage.\n`);
     return { kind: 'usage' };

@@ -8,31 +8,18 @@ import {
   topicMatchesFilter,
   type Message,
 } from '@skeeter/client';
-import { loadConfig, type ClientConfig } from './config.js';
+import type { ClientConfig } from './config.js';
+import { isOutcome, startTool } from './start.js';
 import { arrivalTime, printMessage } from './format.js';
 import { finish, type Outcome } from './outcome.js';
-import { prepareStderr, writeErr, writeOut } from './output.js';
+import { writeErr, writeOut } from './output.js';
 import { connackRefusal, connectClient, connectOptions, createClient, errPrintf } from './session.js';
-import { versionLine } from './version.js';
 
 const TOOL = 'mosquitto_sub';
 
 export async function runSub(argv: readonly string[]): Promise<Outcome> {
-  await prepareStderr();
-  const loaded = loadConfig(TOOL, argv);
-  if (loaded.kind === 'help') {
-    writeOut((await import('./usage.js')).usageText(TOOL));
-    return { kind: 'usage' };
-  }
-  if (loaded.kind === 'version') {
-    writeOut(versionLine(TOOL));
-    return { kind: 'usage' };
-  }
-  if (loaded.kind === 'error') {
-    writeErr(`${loaded.text}\nUse '${TOOL} --help' to see usage.\n`);
-    return { kind: 'usage' };
-  }
-  const cfg = loaded.config;
+  const cfg = await startTool(TOOL, argv);
+  if (isOutcome(cfg)) return cfg;
   if (cfg.noRetain && cfg.retainedOnly) {
     writeErr("\nError: Combining '-R' and '--retained-only' makes no sense.\n");
     return { kind: 'usage' };
