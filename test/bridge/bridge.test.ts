@@ -77,6 +77,7 @@ test('Debian mosquitto bridging to skeeter: messages flow both ways, no loop on 
   const remote = await startBroker({ verbose: true });
   const local = await startBroker({ oracle: true, config: ['connection b1', `address 127.0.0.1:${remote.port}`, 'remote_clientid deb-br', 'topic both/# both 1'] });
   try {
+    await logHas(remote, 'New bridge connected from 127.0.0.1:');
     await logHas(remote, 'as deb-br (p2, c0, k60)');
     const rsub = await client(remote.port, 'rsub');
     await subscribe(rsub, 'both/#', 1);

@@ -49,41 +49,55 @@ async function runUntil(
 }
 
 test('start and stop lines with a config file; SIGTERM exits 0', async () => {
-  const port = await freePort();
-  const { dir, conf } = tempConf([`listener ${port} 127.0.0.1`, 'allow_anonymous true']);
-  const r = await runUntil(['-c', conf], (e) => e.includes('running'));
-  rmSync(dir, { recursive: true, force: true });
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.ok(lines.every((l) => TS.test(l)), r.stderr);
-  assert.deepEqual(lines.map((l) => l.replace(TS, '')), [
-    'mosquitto version 2.0.20 (skeeter 0.1.0) starting',
-    `Config loaded from ${conf}.`,
-    `Opening ipv4 listen socket on port ${port}.`,
-    'mosquitto version 2.0.20 (skeeter 0.1.0) running',
-    'mosquitto version 2.0.20 (skeeter 0.1.0) terminating',
-  ]);
-  assert.equal(r.code, 0);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const { dir, conf } = tempConf([`listener ${port} 127.0.0.1`, 'allow_anonymous true']);
+    const r = await runUntil(['-c', conf], (e) => e.includes('running'));
+    rmSync(dir, { recursive: true, force: true });
+    // A concurrent test may take the free port first: try another (at most 3 attempts).
+    if (r.stderr.includes('Address already in use') && attempt < 3) continue;
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.ok(lines.every((l) => TS.test(l)), r.stderr);
+    assert.deepEqual(lines.map((l) => l.replace(TS, '')), [
+      'mosquitto version 2.0.20 (skeeter 0.1.0) starting',
+      `Config loaded from ${conf}.`,
+      `Opening ipv4 listen socket on port ${port}.`,
+      'mosquitto version 2.0.20 (skeeter 0.1.0) running',
+      'mosquitto version 2.0.20 (skeeter 0.1.0) terminating',
+    ]);
+    assert.equal(r.code, 0);
+    return;
+  }
 });
 
 test('local-only mode with -p: loopback on IPv4 and IPv6, anonymous allowed', async () => {
-  const port = await freePort();
-  const r = await runUntil(['-p', String(port)], (e) => e.includes('running'), async () => {
-    const c = await RawClient.open(port);
-    c.send(m.connect(4, { clientId: 'lo' }));
-    assert.equal((await c.next())!.toString('hex'), '20020000');
-    c.close();
-  }, port);
-  const lines = r.stderr.split('\n').map((l) => l.replace(TS, ''));
-  assert.deepEqual(lines.slice(0, 8), [
-    'mosquitto version 2.0.20 (skeeter 0.1.0) starting',
-    'Using default config.',
-    'Starting in local only mode. Connections will only be possible from clients running on this machine.',
-    'Create a configuration file which defines a listener to allow remote access.',
-    'For more details see https://mosquitto.org/documentation/authentication-methods/',
-    `Opening ipv4 listen socket on port ${port}.`,
-    `Opening ipv6 listen socket on port ${port}.`,
-    'mosquitto version 2.0.20 (skeeter 0.1.0) running',
-  ]);
+  // A free port can be taken by a concurrent test before the broker binds it; then the broker
+  // exits ("Address already in use") and the attempt is repeated on another port (at most 3).
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let served = false;
+    const r = await runUntil(['-p', String(port)], (e) => e.includes('running'), async () => {
+      const c = await RawClient.open(port).catch(() => undefined);
+      if (!c) return;
+      c.send(m.connect(4, { clientId: 'lo' }));
+      served = (await c.next())?.toString('hex') === '20020000';
+      c.close();
+    }, port);
+    if (!served && r.stderr.includes('Address already in use') && attempt < 3) continue;
+    assert.ok(served, r.stderr);
+    const lines = r.stderr.split('\n').map((l) => l.replace(TS, ''));
+    assert.deepEqual(lines.slice(0, 8), [
+      'mosquitto version 2.0.20 (skeeter 0.1.0) starting',
+      'Using default config.',
+      'Starting in local only mode. Connections will only be possible from clients running on this machine.',
+      'Create a configuration file which defines a listener to allow remote access.',
+      'For more details see https://mosquitto.org/documentation/authentication-methods/',
+      `Opening ipv4 listen socket on port ${port}.`,
+      `Opening ipv6 listen socket on port ${port}.`,
+      'mosquitto version 2.0.20 (skeeter 0.1.0) running',
+    ]);
+    return;
+  }
 });
 
 test('a config error exits 3 with the file and line', () => {

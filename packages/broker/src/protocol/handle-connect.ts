@@ -177,7 +177,8 @@ function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string
     const user = conn.username !== undefined ? `, u'${conn.username}'` : '';
     const p = v === 3 ? 1 : v === 4 ? 2 : 5; // Mosquitto's internal protocol ids (reference 9.2)
     log.notice(
-      `New client connected from ${conn.address}:${conn.remotePort} as ${clientId} (p${p}, c${packet.clean ? 1 : 0}, k${packet.keepalive}${user}).`,
+      // A client with the bridge bit (try_private) is logged as a bridge, as Mosquitto does.
+      `New ${packet.bridge ? 'bridge' : 'client'} connected from ${conn.address}:${conn.remotePort} as ${clientId} (p${p}, c${packet.clean ? 1 : 0}, k${packet.keepalive}${user}).`,
     );
   }
   if (log.enabled('debug')) {
