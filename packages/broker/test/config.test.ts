@@ -24,6 +24,9 @@ import {
   type ConfigResult,
 } from '../src/index.js';
 import { INCLUDE_CASES } from './fixtures/config/include-cases.js';
+
+/** The port a bridge address without one gets (reference 2.7). */
+const MQTT_DEFAULT_PORT = 1883;
 import { INVALID_CASES } from './fixtures/config/invalid-cases.js';
 
 const FIXTURES = new URL('../../test/fixtures/config/', import.meta.url).pathname;
@@ -385,7 +388,8 @@ const VALID: ValidCase[] = [
     check: (c) => {
       const b = c.bridges[0];
       assert.ok(b);
-      assert.deepEqual(b.addresses, [{ host: 'broker.example', port: 1884 }, { host: '10.0.0.1', port: 1883 }]);
+      // An address without a port gets MQTT's default; nothing listens here, this is parsing only.
+      assert.deepEqual(b.addresses, [{ host: 'broker.example', port: 1884 }, { host: '10.0.0.1', port: MQTT_DEFAULT_PORT }]);
       assert.deepEqual(
         b.topics.map((t) => [t.pattern, t.direction, t.qos, t.localPrefix, t.remotePrefix, t.localTopic, t.remoteTopic]),
         [
