@@ -378,3 +378,149 @@ function clientV234(c: Cursor, version: number): DbRecord {
   if (version !== 2) c.skip(8); // disconnect time (time_t), ignored by the loader
   return { kind: 'client', clientId, username: null, sessionExpiryTime: 0n, sessionExpiryInterval: 0, lastMid, listenerPort: 0 };
 }
+
+/**
+ * What `scanChunk` found, in one reused object: counting millions of chunks must not mean
+ * millions of records for the garbage collector (`db_dump --stats` is GC-bound otherwise).
+ */
+export interface ChunkScan {
+  /** The chunk type, or -1 at end of file. */
+  type: number;
+  /** The length field of the chunk header. */
+  length: number;
+  /** Window index just after the chunk (for an unknown chunk: after its header). */
+  next: number;
+  /** For an unknown chunk: how many bytes to skip from `next`; else 0. */
+  skip: number;
+  /** Known chunk types are validated; `known` is false for the ones skipped by length. */
+  known: boolean;
+  /** CFG only: the dbid size field, which db_dump checks in every mode. */
+  dbidSize: number;
+}
+
+const scanResult: ChunkScan = { type: -1, length: 0, next: 0, skip: 0, known: false, dbidSize: 0 };
+
+/**
+ * Like decodeChunk, with the same checks and the same errors (NeedMoreData, CORRUPT with the
+ * same reason), but builds no record: fields are stepped over, not read. Returns one shared
+ * object that the next call overwrites.
+ */
+export function scanChunk(buf: Buffer, start: number, eof: boolean, version: number, fileOffset: number): ChunkScan {
+  const c = cursor.reset(buf, start, eof, false);
+  const r = scanResult;
+  const v56 = version === 5 || version === 6;
+  try {
+    r.type = v56 ? c.u32be() : c.u16be();
+    r.length = c.u32be();
+  } catch (e) {
+    if (e instanceof Truncated) {
+      r.type = -1;
+      return r;
+    }
+    throw e;
+  }
+  r.known = true;
+  r.skip = 0;
+  const type = r.type;
+  try {
+    switch (type) {
+      case ChunkType.CFG:
+        if (v56) c.skip(8);
+        c.skip(1); // shutdown
+        r.dbidSize = c.u8();
+        c.skip(v56 ? 6 : 8);
+        break;
+      case ChunkType.MSG_STORE:
+        if (v56) scanMsgStoreV56(c, r.length);
+        else scanMsgStoreV234(c, version);
+        break;
+      case ChunkType.CLIENT_MSG:
+        if (v56) {
+          c.skip(10); // store id, mid
+          const idLength = c.u16be();
+          c.skip(4); // qos, state, retain/dup, direction
+          const rest = restLength(r.length, FixedSize.CLIENT_MSG + idLength);
+          c.skip(idLength);
+          scanProperties(c, rest);
+        } else {
+          c.skip(c.u16be());
+          c.skip(15); // store id, mid, qos, retain, direction, state, dup
+        }
+        break;
+      case ChunkType.RETAIN:
+        c.skip(8);
+        break;
+      case ChunkType.SUB:
+        if (v56) {
+          c.skip(4); // identifier
+          const idLength = c.u16be();
+          const topicLength = c.u16be();
+          c.skip(4 + idLength + topicLength); // qos, options, padding, strings
+        } else {
+          c.skip(c.u16be());
+          c.skip(c.u16be());
+          c.skip(1);
+        }
+        break;
+      case ChunkType.CLIENT:
+        if (v56) {
+          c.skip(14); // expiry time, expiry interval, last mid
+          const idLength = c.u16be();
+          let usernameLength = 0;
+          if (version === 6) {
+            c.skip(2); // listener port
+            usernameLength = c.u16be();
+            c.skip(4);
+          }
+          if (idLength === 0) throw new Corrupt('no-client-id');
+          c.skip(idLength + usernameLength);
+        } else {
+          c.skip(c.u16be());
+          c.skip(version !== 2 ? 10 : 2);
+        }
+        break;
+      default:
+        r.known = false;
+        r.next = c.pos;
+        r.skip = r.length;
+        return r;
+    }
+  } catch (e) {
+    if (e instanceof Truncated) throw corrupt(type, fileOffset, 'truncated');
+    if (e instanceof Corrupt) throw corrupt(type, fileOffset, e.reason);
+    if (e instanceof PropertyBlockError) throw corrupt(type, fileOffset, 'properties');
+    throw e;
+  }
+  r.next = c.pos;
+  return r;
+}
+
+function scanMsgStoreV56(c: Cursor, length: number): void {
+  c.skip(16); // store id, expiry time
+  const payloadLength = c.u32be();
+  if (payloadLength > MAX_PAYLOAD) throw new Corrupt('payload-too-large');
+  c.skip(2); // source mid
+  const strings = c.u16be() + c.u16be() + c.u16be();
+  c.skip(4); // source port, qos, retain
+  const rest = restLength(length, FixedSize.MSG_STORE + payloadLength + strings);
+  c.skip(strings + payloadLength);
+  scanProperties(c, rest);
+}
+
+function scanMsgStoreV234(c: Cursor, version: number): void {
+  c.skip(8); // store id
+  c.skip(c.u16be()); // source id
+  if (version === 4) {
+    c.skip(c.u16be()); // source username
+    c.skip(2); // source port
+  }
+  c.skip(4); // source mid, mid
+  c.skip(c.u16be()); // topic
+  c.skip(2); // qos, retain
+  c.skip(c.u32be()); // payload
+}
+
+/** Properties are rare in stored chunks; they are checked by the same parser as decodeChunk's. */
+function scanProperties(c: Cursor, rest: number): void {
+  if (rest !== 0) properties(c, rest);
+}

@@ -16,14 +16,16 @@ export {
   type PropertyKind,
 } from './properties.js';
 export type * from './records.js';
-export { decodeChunk, decodeHeader, NeedMoreData, type ChunkResult, type DecodeOptions, type HeaderResult } from './decoder.js';
+export { decodeChunk, decodeHeader, NeedMoreData, scanChunk, type ChunkResult, type ChunkScan, type DecodeOptions, type HeaderResult } from './decoder.js';
 export {
   readDbBuffer,
   readDbFile,
   readDbFileBatches,
   readDbHandle,
   readDbHandleBatches,
+  scanDbHandle,
   type DbEvent,
+  type ScanVisitor,
   type StreamOptions,
 } from './reader.js';
 export { chunkBodyLength, chunkTypeOf, encodeDb, encodeHeader, writeChunk } from './encoder.js';

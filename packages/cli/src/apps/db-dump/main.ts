@@ -8,7 +8,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { ChunkType, DB_VERSION, PersistenceError, readDbHandleBatches, type DbEvent } from '@skeeter/persistence';
+import { ChunkType, DB_VERSION, PersistenceError, readDbHandleBatches, scanDbHandle, type DbEvent } from '@skeeter/persistence';
 import { baseMessageJson, clientJson, clientMessageJson, JSON_SECTIONS, retainedJson, subscriptionJson } from './json.js';
 import { ByteOutput, cString, int32 } from './output.js';
 import { Progress } from './progress.js';
@@ -85,6 +85,7 @@ export async function dbDumpMain(args: readonly string[], io: DbDumpIo): Promise
   const progress = new Progress(io.stderr);
   try {
     if (mode === 'json') return await jsonDump(fh, out, io, progress);
+    if (mode === 'stats') return await statsDump(fh, out, io, progress);
     return await textDump(fh, mode, out, io, progress);
   } finally {
     progress.finish();
@@ -139,9 +140,8 @@ function batches(fh: FileHandle, progress: Progress, countOnly = false): AsyncGe
   });
 }
 
-async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOutput, io: DbDumpIo, progress: Progress): Promise<number> {
+async function textDump(fh: FileHandle, mode: 'dump' | 'client-stats', out: ByteOutput, io: DbDumpIo, progress: Progress): Promise<number> {
   const print = mode === 'dump';
-  const counts = new Counts();
   const clientStats = mode === 'client-stats';
   const clients: ClientStats[] = [];
   // Duplicate ids: Mosquitto's hash lookup finds the most recently added entry.
@@ -168,7 +168,6 @@ async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOu
       const { record, length } = ev.chunk;
       switch (record.kind) {
         case 'cfg':
-          counts.cfg++;
           if (print) out.put(cfgText(length, record.shutdown, record.dbidSize));
           if (record.dbidSize !== 8) {
             io.stderr.write(`Error: Incompatible database configuration (dbid size is ${record.dbidSize} bytes, expected 8)`);
@@ -177,12 +176,10 @@ async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOu
           if (print) out.put(lastDbIdText(record.lastDbId));
           break;
         case 'msg_store':
-          counts.msgStore++;
           if (clientStats) storeLengths.set(record.storeId, length);
           if (print) out.put(msgStoreText(record, length));
           break;
         case 'client':
-          counts.client++;
           if (clientStats) {
             const cs: ClientStats = { id: cString(record.clientId), subscriptions: 0, subscriptionSize: 0, messages: 0, messageSize: 0 };
             clients.push(cs);
@@ -191,7 +188,6 @@ async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOu
           if (print) out.put(clientText(record, length));
           break;
         case 'client_msg':
-          counts.clientMsg++;
           if (clientStats) {
             const cs = clientsById.get(cString(record.clientId));
             if (cs) {
@@ -203,11 +199,9 @@ async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOu
           if (print) out.put(clientMsgText(record, length));
           break;
         case 'retain':
-          counts.retain++;
           if (print) out.put(retainHeadText(length) + retainBodyText(record.storeId));
           break;
         case 'sub':
-          counts.sub++;
           if (clientStats) {
             const cs = clientsById.get(cString(record.clientId));
             if (cs) {
@@ -223,25 +217,75 @@ async function textDump(fh: FileHandle, mode: Exclude<Mode, 'json'>, out: ByteOu
   } catch (e) {
     if (e instanceof PersistenceError && e.code === 'CORRUPT' && e.details.chunkType === ChunkType.RETAIN) {
       // Its header lines were printed before the body failed to read.
-      counts.retain++;
       if (print) out.put(retainHeadText(await retainLength(fh, e.details.offset ?? 0)));
     }
     end = failure(e, print, out, io);
   }
 
   if (end.status === 'failed' && !end.statsToo) return end.exit;
-  if (mode === 'stats') {
-    out.put(
-      `DB_CHUNK_CFG:        ${counts.cfg}\nDB_CHUNK_MSG_STORE:  ${counts.msgStore}\nDB_CHUNK_CLIENT_MSG: ${counts.clientMsg}\n` +
-        `DB_CHUNK_RETAIN:     ${counts.retain}\nDB_CHUNK_SUB:        ${counts.sub}\nDB_CHUNK_CLIENT:     ${counts.client}\n`,
-    );
-  }
   if (clientStats) {
     for (const c of clients) {
       out.put(`SC: ${c.subscriptions} SS: ${int32(c.subscriptionSize)} MC: ${c.messages} MS: ${c.messageSize}   ${c.id}\n`);
       await out.maybeFlush();
     }
   }
+  return end.status === 'failed' ? end.exit : 0;
+}
+
+/**
+ * One pass over the file that builds no records (`--stats`, and `--json`'s check pass):
+ * counts chunk types, warns about unknown ones and checks the dbid size, with the same
+ * errors as a full decode. Returns how the pass ended, or the exit status of a dbid error.
+ */
+async function countChunks(fh: FileHandle, counts: Counts, io: DbDumpIo, out: ByteOutput, progress: Progress): Promise<ScanEnd | number> {
+  let dbidError = 0;
+  try {
+    await scanDbHandle(
+      fh,
+      {
+        header() {},
+        chunk(type, _length, _offset, dbidSize) {
+          switch (type) {
+            case ChunkType.CFG:
+              counts.cfg++;
+              if (dbidSize !== 8) {
+                io.stderr.write(`Error: Incompatible database configuration (dbid size is ${dbidSize} bytes, expected 8)`);
+                dbidError = 1;
+                return false;
+              }
+              break;
+            case ChunkType.MSG_STORE: counts.msgStore++; break;
+            case ChunkType.CLIENT_MSG: counts.clientMsg++; break;
+            case ChunkType.RETAIN: counts.retain++; break;
+            case ChunkType.SUB: counts.sub++; break;
+            case ChunkType.CLIENT: counts.client++; break;
+          }
+          return true;
+        },
+        unknown(type) {
+          io.stderr.write(`Warning: Unsupported chunk "${int32(type)}" in persistent database file. Ignoring.\n`);
+        },
+      },
+      { onProgress: (offset, size) => progress.update(offset, size) },
+    );
+  } catch (e) {
+    // A RETAIN chunk is counted before its body is read (db_dump.c counts on the header).
+    if (e instanceof PersistenceError && e.code === 'CORRUPT' && e.details.chunkType === ChunkType.RETAIN) counts.retain++;
+    return failure(e, false, out, io);
+  }
+  return dbidError !== 0 ? dbidError : { status: 'ok' };
+}
+
+/** `--stats`: the chunk counters, also after "Unrecognised file format." as Mosquitto does. */
+async function statsDump(fh: FileHandle, out: ByteOutput, io: DbDumpIo, progress: Progress): Promise<number> {
+  const counts = new Counts();
+  const end = await countChunks(fh, counts, io, out, progress);
+  if (typeof end === 'number') return end;
+  if (end.status === 'failed' && !end.statsToo) return end.exit;
+  out.put(
+    `DB_CHUNK_CFG:        ${counts.cfg}\nDB_CHUNK_MSG_STORE:  ${counts.msgStore}\nDB_CHUNK_CLIENT_MSG: ${counts.clientMsg}\n` +
+      `DB_CHUNK_RETAIN:     ${counts.retain}\nDB_CHUNK_SUB:        ${counts.sub}\nDB_CHUNK_CLIENT:     ${counts.client}\n`,
+  );
   return end.status === 'failed' ? end.exit : 0;
 }
 
@@ -257,20 +301,9 @@ async function retainLength(fh: FileHandle, offset: number): Promise<number> {
  * then one pass per array keeps memory bounded however large the file is.
  */
 async function jsonDump(fh: FileHandle, out: ByteOutput, io: DbDumpIo, progress: Progress): Promise<number> {
-  try {
-    for await (const batch of batches(fh, progress, true)) for (const ev of batch) {
-      if (ev.event === 'chunk' && ev.chunk.record.kind === 'cfg' && ev.chunk.record.dbidSize !== 8) {
-        io.stderr.write(`Error: Incompatible database configuration (dbid size is ${ev.chunk.record.dbidSize} bytes, expected 8)`);
-        return 1;
-      }
-      if (ev.event === 'unknown') {
-        io.stderr.write(`Warning: Unsupported chunk "${int32(ev.type)}" in persistent database file. Ignoring.\n`);
-      }
-    }
-  } catch (e) {
-    const end = failure(e, false, out, io);
-    return end.status === 'failed' ? end.exit : 0;
-  }
+  const checked = await countChunks(fh, new Counts(), io, out, progress);
+  if (typeof checked === 'number') return checked;
+  if (checked.status === 'failed') return checked.exit;
   out.put('{\n');
   for (let s = 0; s < JSON_SECTIONS.length; s++) {
     const [name, kind] = JSON_SECTIONS[s]!;
