@@ -29,6 +29,32 @@ export interface ListenerSettings {
   httpDir?: string | undefined;
   /** websockets: the largest HTTP request header block accepted (websockets_headers_size). */
   websocketsHeadersSize?: number | undefined;
+  /** websockets (Mosquitto 2.1 websockets_origin): the Origin values a handshake may carry; empty or undefined = any. */
+  websocketsOrigins?: readonly string[] | undefined;
+  /** Mosquitto 2.1 accept_protocol_versions: the CONNECT protocol levels (3, 4, 5) allowed; undefined = all. */
+  acceptProtocolVersions?: readonly number[] | undefined;
+  /** Mosquitto 2.1 enable_proxy_protocol: every connection starts with a PROXY header. */
+  proxyProtocol?: ProxyProtocolSettings | undefined;
+  /** bind_interface: the network interface whose address the listener binds to. */
+  bindInterface?: string | undefined;
+}
+
+/**
+ * PROXY protocol on a listener. TLS is terminated by the proxy, so the certificate options
+ * apply to what its v2 SSL TLVs report instead of to a handshake of our own.
+ */
+export interface ProxyProtocolSettings {
+  version: 1 | 2;
+  /** proxy_protocol_v2_require_tls: refuse clients the proxy reports as not using TLS. */
+  requireTls: boolean;
+  /** require_certificate: refuse clients the proxy reports without a verified certificate. */
+  requireCertificate: boolean;
+  /** use_identity_as_username: the certificate CN the proxy reports becomes the username. */
+  useIdentityAsUsername: boolean;
+  /** Set only so that the listener refuses to open with Mosquitto's error. */
+  useSubjectAsUsername?: boolean | undefined;
+  /** certfile/keyfile or psk_hint were given: also refused at open. */
+  ownTls?: boolean | undefined;
 }
 
 /** A TLS listener's options, as in mosquitto.conf (reference 2.6); files are read when the listener opens and on SIGHUP. */

@@ -29,6 +29,10 @@ export function newListener(origin: ListenerOrigin, port = 0, host?: string): Li
     socketDomain: undefined,
     useUsernameAsClientId: false,
     httpDir: undefined,
+    websocketsOrigins: [],
+    enableProxyProtocol: undefined,
+    proxyProtocolV2RequireTls: false,
+    acceptProtocolVersions: undefined,
     tls: {
       cafile: undefined,
       capath: undefined,

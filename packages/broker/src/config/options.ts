@@ -93,6 +93,11 @@ export const OPTIONS: Readonly<Record<string, OptionInfo>> = {
   use_username_as_clientid: o('L', 'NR', 'core'),
   websockets_log_level: o('G', 'R', 'websockets'),
   websockets_headers_size: o('G', 'NR', 'websockets'),
+  // Mosquitto 2.1 listener options (reference §2.8), accepted because skeeter implements them.
+  accept_protocol_versions: o('L', 'NR', 'core'),
+  enable_proxy_protocol: o('L', 'NR', 'core'),
+  proxy_protocol_v2_require_tls: o('L', 'NR', 'core'),
+  websockets_origin: o('L', 'NR', 'websockets'),
   // TLS (§2.6)
   cafile: tls(),
   capath: tls(),

@@ -121,7 +121,8 @@ const SKIPPED_ON_RELOAD = new Set([
   'pid_file', 'psk_hint', 'require_certificate', 'restart_timeout', 'round_robin', 'start_type', 'socket_domain',
   'threshold', 'tls_engine', 'tls_engine_kpass_sha1', 'tls_keyform', 'tls_version', 'topic', 'max_topic_alias',
   'try_private', 'use_identity_as_username', 'use_subject_as_username', 'user', 'use_username_as_clientid',
-  'username', 'remote_username',
+  'username', 'remote_username', 'accept_protocol_versions', 'enable_proxy_protocol',
+  'proxy_protocol_v2_require_tls', 'websockets_origin',
 ]);
 
 const LOG_TYPE_NAMES: Readonly<Record<string, LogTypeName>> = {
@@ -456,6 +457,13 @@ function bridgeString(get: (b: BridgeConfig) => string | undefined, set: (b: Bri
     const b = requireBridge(h);
     set(b, parseString(h, name, get(b)));
   };
+}
+
+/** 2.1's REQUIRE_LISTENER: the option belongs to a `listener` block. */
+function requireListener(h: HandlerContext): ListenerConfig {
+  const ls = h.file.listener;
+  if (ls.origin !== 'listener') fail(`Error: The '${h.name}' option requires a listener to be defined first.`);
+  return ls;
 }
 
 type ListenerStringKey = 'bindInterface' | 'httpDir';
@@ -868,6 +876,29 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const v = parseInt(h);
     if (v < 0 || v > 65535) fail('Error: Websockets headers size must be between 0 and 65535 inclusive.');
     l.config.websocketsHeadersSize = v === 0 ? 1024 : v;
+  },
+
+  // ---- Mosquitto 2.1 listener options (reference §2.8) ----
+  accept_protocol_versions: (_l, h) => {
+    const ls = requireListener(h);
+    // Any of 3, 4, 5 separated by commas, spaces or tabs; other tokens are ignored, as in 2.1.
+    const rest = h.cur.rest();
+    if (rest === undefined) fail("Error: Empty 'accept_protocol_versions' value in configuration.");
+    const versions = decodeBytes(rest).split(/[, \t]+/).filter((t) => t === '3' || t === '4' || t === '5').map(Number);
+    ls.acceptProtocolVersions = [...new Set(versions)];
+  },
+  enable_proxy_protocol: (_l, h) => {
+    const ls = requireListener(h);
+    const v = parseInt(h);
+    if (v !== 1 && v !== 2) fail('Error: enable_proxy_protocol must be 1 or 2.');
+    ls.enableProxyProtocol = v;
+  },
+  proxy_protocol_v2_require_tls: (_l, h) => {
+    requireListener(h).proxyProtocolV2RequireTls = parseBool(h);
+  },
+  websockets_origin: (_l, h) => {
+    const ls = requireListener(h);
+    ls.websocketsOrigins.push(parseString(h, 'websockets_origin', undefined));
   },
 
   // ---- bridges ----

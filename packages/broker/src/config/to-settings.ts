@@ -25,6 +25,20 @@ function listenerSettings(config: BrokerConfig, l: ListenerConfig): ListenerSett
     tls: listenerTls(l, s),
     httpDir: l.httpDir,
     websocketsHeadersSize: config.websocketsHeadersSize,
+    websocketsOrigins: l.websocketsOrigins.length > 0 ? [...l.websocketsOrigins] : undefined,
+    acceptProtocolVersions: l.acceptProtocolVersions,
+    proxyProtocol:
+      l.enableProxyProtocol === undefined
+        ? undefined
+        : {
+            version: l.enableProxyProtocol,
+            requireTls: l.proxyProtocolV2RequireTls,
+            requireCertificate: l.tls.requireCertificate,
+            useIdentityAsUsername: l.tls.useIdentityAsUsername,
+            useSubjectAsUsername: l.tls.useSubjectAsUsername,
+            ownTls: (l.tls.certfile !== undefined && l.tls.keyfile !== undefined) || l.tls.pskHint !== undefined,
+          },
+    bindInterface: l.bindInterface,
   };
 }
 

@@ -93,6 +93,14 @@ export interface ListenerConfig {
   socketDomain: 'ipv4' | 'ipv6' | undefined;
   useUsernameAsClientId: boolean;
   httpDir: string | undefined;
+  /** Mosquitto 2.1: websockets_origin values (repeatable); empty = any Origin. */
+  websocketsOrigins: string[];
+  /** Mosquitto 2.1: enable_proxy_protocol 1|2; undefined = no PROXY header expected. */
+  enableProxyProtocol: 1 | 2 | undefined;
+  /** Mosquitto 2.1: proxy_protocol_v2_require_tls. */
+  proxyProtocolV2RequireTls: boolean;
+  /** Mosquitto 2.1: accept_protocol_versions (3, 4, 5); undefined = all. */
+  acceptProtocolVersions: number[] | undefined;
   tls: ListenerTlsConfig;
   /** Used only when `per_listener_settings true` (otherwise BrokerConfig.security applies). */
   security: SecurityOptions;
