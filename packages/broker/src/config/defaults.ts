@@ -85,6 +85,8 @@ export function newBridge(name: string, file: string, line: number): BridgeConfi
     protocolVersion: 'mqttv311',
     outgoingRetain: true,
     maxPacketSize: 0,
+    receiveMaximum: 0,
+    sessionExpiryInterval: 0,
     roundRobin: false,
     bindAddress: undefined,
     tls: {

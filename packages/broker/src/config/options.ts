@@ -122,6 +122,9 @@ export const OPTIONS: Readonly<Record<string, OptionInfo>> = {
   bridge_attempt_unsubscribe: bridge(),
   bridge_bind_address: bridge(),
   bridge_max_packet_size: bridge('bridgeExtras'),
+  // Mosquitto 2.1 (develop) additions, accepted because they help a v5 bridge keep its session.
+  bridge_receive_maximum: bridge(),
+  bridge_session_expiry_interval: bridge(),
   bridge_outgoing_retain: bridge(),
   bridge_protocol_version: bridge(),
   cleansession: bridge(),

@@ -114,6 +114,7 @@ const SKIPPED_ON_RELOAD = new Set([
   'bridge_attempt_unsubscribe', 'bridge_cafile', 'bridge_alpn', 'bridge_bind_address', 'bridge_capath',
   'bridge_certfile', 'bridge_identity', 'bridge_insecure', 'bridge_require_ocsp', 'bridge_max_packet_size',
   'bridge_outgoing_retain', 'bridge_keyfile', 'bridge_protocol_version', 'bridge_psk', 'bridge_tls_version',
+  'bridge_receive_maximum', 'bridge_session_expiry_interval',
   'cafile', 'capath', 'certfile', 'ciphers', 'ciphers_tls1.3', 'clientid', 'remote_clientid', 'cleansession',
   'local_cleansession', 'connection', 'crlfile', 'dhparamfile', 'http_dir', 'idle_timeout', 'keepalive_interval',
   'keyfile', 'local_clientid', 'local_password', 'local_username', 'max_connections', 'maximum_qos', 'max_qos',
@@ -959,6 +960,21 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const b = requireBridge(h);
     const v = parseInt(h);
     b.maxPacketSize = v < 0 ? 0 : v;
+  },
+  // Mosquitto 2.1 (develop): the v5 CONNECT's Receive Maximum and Session Expiry Interval.
+  bridge_receive_maximum: (_l, h) => {
+    const b = requireBridge(h);
+    const v = parseInt(h);
+    if (v <= 0) fail('Error: bridge_receive_maximum must be greater than 0.');
+    if (v > 65535) fail('Error: bridge_receive_maximum must be lower than 65535.');
+    b.receiveMaximum = v;
+  },
+  bridge_session_expiry_interval: (_l, h) => {
+    const b = requireBridge(h);
+    // atoi: values past 2^31 wrap negative, as in Mosquitto's int parsing.
+    const v = parseInt(h);
+    if (v < 0) fail('Error: bridge_session_expiry_interval must not be negative.');
+    b.sessionExpiryInterval = v;
   },
   bridge_protocol_version: (_l, h) => {
     const b = requireBridge(h);

@@ -173,6 +173,10 @@ export interface BridgeConfig {
   protocolVersion: 'mqttv31' | 'mqttv311' | 'mqttv50';
   outgoingRetain: boolean;
   maxPacketSize: number;
+  /** Mosquitto 2.1's bridge_receive_maximum for a v5 CONNECT; 0 = not set (max_inflight_messages, 20). */
+  receiveMaximum: number;
+  /** Mosquitto 2.1's bridge_session_expiry_interval for a v5 CONNECT; 0 = not sent. */
+  sessionExpiryInterval: number;
   roundRobin: boolean;
   bindAddress: string | undefined;
   tls: BridgeTlsConfig;
