@@ -39,3 +39,31 @@ export {
   type DbState,
   type LoadResult,
 } from './state.js';
+export {
+  clientMsgOpLength,
+  crc32c,
+  decodeJournalHeader,
+  decodeJournalOps,
+  encodeJournalFrame,
+  encodeJournalHeader,
+  FRAME_HEADER_LENGTH,
+  isJournal,
+  JOURNAL_HEADER_LENGTH,
+  JOURNAL_MAGIC,
+  JOURNAL_VERSION,
+  JournalHeaderError,
+  JournalOpCode,
+  JournalRecordError,
+  journalRecordLength,
+  OP_HEADER_LENGTH,
+  sealFrame,
+  shortOpLength,
+  writeClientMsgOp,
+  writeJournalRecord,
+  writeShortOp,
+  type JournalHeader,
+  type JournalRecord,
+} from './journal-format.js';
+export { readJournalBuffer, readJournalFile, type JournalFrame, type JournalReadResult, type JournalTail, type JournalTailReason } from './journal-reader.js';
+export { createJournalFile, JournalWriter, type JournalWriterOptions } from './journal-writer.js';
+export { JournalReplay, replayJournals, type ReplayStats } from './journal-replay.js';
