@@ -66,6 +66,10 @@ export const OPTIONS: Readonly<Record<string, OptionInfo>> = {
   persistence_file: o('G', 'R', 'persistence'),
   persistence_location: o('G', 'R', 'persistence'),
   persistent_client_expiration: o('G', 'R', 'core'),
+  // skeeter extensions (docs/durable-journal.md); Mosquitto has no such options.
+  persistence_journal: o('G', 'NR', 'persistence'),
+  persistence_journal_sync_ms: o('G', 'NR', 'persistence'),
+  persistence_on_corruption: o('G', 'NR', 'persistence'),
   pid_file: o('G', 'NR', 'core'),
   plugin: o('PL', 'NR', 'plugins'),
   auth_plugin: o('PL', 'NR', 'plugins', { aliasOf: 'plugin' }),

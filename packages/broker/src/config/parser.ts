@@ -683,6 +683,20 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   log_timestamp_format: globalString('logTimestampFormat'),
   persistence_file: globalString('persistenceFile'),
   persistence_location: globalString('persistenceLocation'),
+  // skeeter extensions (docs/durable-journal.md).
+  persistence_journal: (l, h) => {
+    l.config.persistenceJournal = parseBool(h);
+  },
+  persistence_journal_sync_ms: (l, h) => {
+    const v = parseInt(h);
+    if (v < 0 || v > 1000) fail(`Error: Invalid persistence_journal_sync_ms value (${v}), must be 0 to 1000.`);
+    l.config.persistenceJournalSyncMs = v;
+  },
+  persistence_on_corruption: (l, h) => {
+    const v = parseString(h, h.name, undefined);
+    if (v !== 'error' && v !== 'quarantine') fail(`Error: Invalid persistence_on_corruption value (${v}), must be error or quarantine.`);
+    l.config.persistenceOnCorruption = v;
+  },
   pid_file: globalString('pidFile'),
   user: globalString('user'),
   persistence: (l, h) => {

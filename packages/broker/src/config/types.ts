@@ -238,6 +238,12 @@ export interface BrokerConfig {
   persistenceLocation: string | undefined;
   /** location + '/' + file (or file alone), as Mosquitto builds it; set when persistence is on. */
   persistenceFilePath: string | undefined;
+  /** skeeter extension: append every change to a journal and acknowledge only what is on disk. */
+  persistenceJournal: boolean;
+  /** skeeter extension: group-commit window of the journal, ms. */
+  persistenceJournalSyncMs: number;
+  /** skeeter extension: what a corrupt database or journal does at start-up. */
+  persistenceOnCorruption: 'error' | 'quarantine';
   /** Seconds; 0 = never expire. */
   persistentClientExpiration: number;
   pidFile: string | undefined;
