@@ -32,7 +32,7 @@ export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   psk: true,
   websockets: true,
   unixSockets: true,
-  bindInterface: false,
+  bindInterface: true,
   bridges: true,
   bridgeTls: true,
   bridgeExtras: true,
