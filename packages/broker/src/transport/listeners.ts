@@ -4,15 +4,25 @@
  * `openListener` picks the kind from the settings: unix socket (unix.ts), or TCP carrying plain
  * MQTT, MQTT over TLS (tls.ts), or MQTT over WebSockets with or without TLS (websocket.ts).
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, SocketAddress, type AddressInfo, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ListenerSettings } from '../settings.js';
 export { checkListenerFiles } from './tls.js';
-import { certificateUsername, checkClientCertificate, isNotTls, opensslErrorText, listenerTlsOptions, registerTlsServer } from './tls.js';
+import {
+  certificateUsername,
+  checkClientCertificate,
+  isNotTls,
+  ListenerOpenError,
+  opensslErrorText,
+  listenerTlsOptions,
+  registerTlsServer,
+} from './tls.js';
+import { proxyListenerError, readProxyHeader } from './proxy-protocol.js';
 import { openUnixListener } from './unix.js';
-import { createWebSocketServer } from './websocket.js';
+import { createWebSocketServer, proxiedPeers } from './websocket.js';
 
 /** A client connection as the protocol layer sees it. */
 export interface Peer {
@@ -91,6 +101,7 @@ export const tcpPeer = (socket: Socket, listener: ListenerSettings): Peer => ({
 
 /** A server for one TCP listen socket of the listener's kind. Throws after logging when TLS files fail to load. */
 function createListenerServer(listener: ListenerSettings, ctx: TransportContext): Server {
+  if (listener.proxyProtocol !== undefined) return createProxiedServer(listener, ctx);
   if (listener.protocol === 'websockets') return createWebSocketServer(listener, ctx);
   const t = listener.tls;
   // Nagle's algorithm stays off whatever set_tcp_nodelay says: writes are already gathered
@@ -103,6 +114,38 @@ function createListenerServer(listener: ListenerSettings, ctx: TransportContext)
   watchTlsFailures(server, listener, ctx);
   registerTlsServer(listener, server);
   return server;
+}
+
+/**
+ * `enable_proxy_protocol`: a plain TCP server that reads each connection's PROXY header first,
+ * then treats the client the header names as the peer (plain MQTT), or hands the socket to the
+ * websockets HTTP server with that client remembered. TLS is terminated by the proxy.
+ */
+function createProxiedServer(listener: ListenerSettings, ctx: TransportContext): Server {
+  const http = listener.protocol === 'websockets' ? createWebSocketServer(listener, ctx) : undefined;
+  return createServer({ noDelay: true }, (socket) => {
+    readProxyHeader(socket, listener, ctx, displayAddress(socket.remoteAddress), (proxied) => {
+      if (http !== undefined) {
+        proxiedPeers.set(socket, proxied);
+        http.emit('connection', socket);
+        socket.resume();
+        return;
+      }
+      ctx.accept(
+        {
+          stream: socket,
+          address: proxied.address,
+          port: proxied.port,
+          localPort: socket.localPort ?? listener.port,
+          certificateUsername: proxied.certificateUsername,
+        },
+        listener,
+      );
+      // The header reader paused the socket (with what followed the header put back); the
+      // connection has its 'data' handler now.
+      socket.resume();
+    });
+  });
 }
 
 /**
@@ -167,6 +210,11 @@ export function watchTlsFailures(server: Server, listener: ListenerSettings, ctx
  */
 export async function openTcpListener(listener: ListenerSettings, ctx: TransportContext, into: OpenedListeners): Promise<void> {
   const log = ctx.log;
+  const proxyError = listener.proxyProtocol && proxyListenerError(listener.proxyProtocol);
+  if (proxyError) {
+    log.error(proxyError);
+    throw new ListenerOpenError(proxyError);
+  }
   const hosts: Array<{ host: string; family: 'IPv4' | 'IPv6' }> = [];
   if (listener.host !== undefined) {
     hosts.push({ host: listener.host, family: listener.host.includes(':') ? 'IPv6' : 'IPv4' });
@@ -174,17 +222,36 @@ export async function openTcpListener(listener: ListenerSettings, ctx: Transport
     if (listener.socketDomain !== 'ipv6') hosts.push({ host: '0.0.0.0', family: 'IPv4' });
     if (listener.socketDomain !== 'ipv4') hosts.push({ host: '::', family: 'IPv6' });
   }
+  let boundAny = false;
   // libwebsockets opens its own sockets: Mosquitto logs one line for them, not one per family.
   if (listener.protocol === 'websockets') log.notice(`Opening websockets listen socket on port ${listener.port}.`);
   for (const { host, family } of hosts) {
     if (listener.protocol !== 'websockets') {
       log.notice(`Opening ${family === 'IPv4' ? 'ipv4' : 'ipv6'} listen socket on port ${listener.port}.`);
     }
+    let bindHost = host;
+    if (listener.bindInterface !== undefined) {
+      const found = interfaceAddress(listener.bindInterface, family);
+      if (found.kind === 'missing') {
+        log.error(`Error: Interface ${listener.bindInterface} does not exist.`);
+        continue;
+      }
+      if (found.kind === 'no-family') {
+        log.warning(`Warning: Interface ${listener.bindInterface} does not support ${family} configuration.`);
+        continue;
+      }
+      if (listener.host !== undefined && !sameAddress(listener.host, found.address)) {
+        const line = `Error: Interface address for ${listener.bindInterface} does not match specified listener address (${listener.host}).`;
+        log.error(line);
+        throw new ListenerOpenError(line);
+      }
+      bindHost = found.address;
+    }
     const server = createListenerServer(listener, ctx);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host, port: listener.port, ipv6Only: family === 'IPv6' }, () => {
+        server.listen({ host: bindHost, port: listener.port, ipv6Only: family === 'IPv6' }, () => {
           server.off('error', reject);
           resolve();
         });
@@ -199,5 +266,40 @@ export async function openTcpListener(listener: ListenerSettings, ctx: Transport
     const addr = server.address() as AddressInfo;
     into.bound.push({ listener, address: addr.address, port: addr.port, family });
     into.servers.push(server);
+    boundAny = true;
   }
+  // bind_interface must find the interface for at least one family, or the listener fails
+  // (after the lines above, as Mosquitto exits 1 with nothing more).
+  if (listener.bindInterface !== undefined && !boundAny) throw new ListenerOpenError(undefined);
+}
+
+/**
+ * bind_interface: the interface's first address of the family, found the way Mosquitto does
+ * with getifaddrs (names compared case-insensitively), since binding to a device itself needs
+ * root. IPv6 link-local addresses get the interface as their scope.
+ */
+export function interfaceAddress(
+  name: string,
+  family: 'IPv4' | 'IPv6',
+): { kind: 'found'; address: string } | { kind: 'missing' } | { kind: 'no-family' } {
+  const all = networkInterfaces();
+  const key = Object.keys(all).find((k) => k.toLowerCase() === name.toLowerCase());
+  const list = key === undefined ? undefined : all[key];
+  if (key === undefined || list === undefined || list.length === 0) return { kind: 'missing' };
+  const a = list.find((x) => x.family === family);
+  if (a === undefined) return { kind: 'no-family' };
+  return { kind: 'found', address: family === 'IPv6' && a.scopeid ? `${a.address}%${key}` : a.address };
+}
+
+/** Address equality as Mosquitto's memcmp of the binary forms (so "::1" equals "0:0::1"). */
+function sameAddress(a: string, b: string): boolean {
+  const canonical = (x: string): string => {
+    const plain = x.replace(/%.*$/, '');
+    try {
+      return new SocketAddress({ address: plain, family: plain.includes(':') ? 'ipv6' : 'ipv4' }).address;
+    } catch {
+      return plain;
+    }
+  };
+  return canonical(a) === canonical(b);
 }

@@ -7,14 +7,36 @@
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Server, Socket } from 'node:net';
+import { isIP, type Server, type Socket } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ListenerSettings } from '../settings.js';
 import { displayAddress, tlsPeer, watchTlsFailures, type CertificateUsername, type TransportContext } from './listeners.js';
+import type { ProxiedPeer } from './proxy-protocol.js';
 import { listenerTlsOptions, registerTlsServer } from './tls.js';
+
+/** Sockets of PROXY-protocol listeners: the client their header named (set before the HTTP request is read). */
+export const proxiedPeers = new WeakMap<object, ProxiedPeer>();
+
+/** 127.0.0.0/8 and ::1: a reverse proxy on this host. */
+const isLoopback = (a: string): boolean => a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
+
+/**
+ * The client address an `X-Forwarded-For` header gives, when it may be believed. Any client can
+ * write the header, so (as the note in Mosquitto 2.1's websockets code demands before using it)
+ * it is only trusted from a proxy we know: one on this host, connecting over loopback. The last
+ * entry is the one that proxy appended itself (the address it saw); entries before it came from
+ * further away and could be forged. Anything that is not an IP address leaves the socket's own.
+ */
+export function forwardedAddress(socketAddress: string, header: string | string[] | undefined): string | undefined {
+  if (header === undefined || !isLoopback(socketAddress)) return undefined;
+  const joined = Array.isArray(header) ? header.join(',') : header;
+  const last = joined.split(',').pop()?.trim() ?? '';
+  const plain = last.replace(/^::ffff:/i, '');
+  return isIP(plain) !== 0 ? plain : undefined;
+}
 
 /** The subprotocols MQTT clients ask for: `mqtt` (3.1.1 and 5.0), `mqttv3.1` (3.1). */
 const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'] as const;
@@ -93,6 +115,20 @@ export function createWebSocketServer(listener: ListenerSettings, ctx: Transport
     server = createHttpServer({ maxHeaderSize, noDelay: true }, onRequest);
   }
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const proxied = proxiedPeers.get(socket);
+    let address = proxied?.address ?? displayAddress(socket.remoteAddress);
+    const port = proxied?.port ?? socket.remotePort ?? 0;
+    // websockets_origin (Mosquitto 2.1): a handshake whose Origin is not one of the listed values
+    // is dropped without an answer. Clients that send no Origin (anything but a browser) pass,
+    // as in Mosquitto, which only checks the header when it is there. Values compare exactly.
+    const origins = listener.websocketsOrigins;
+    const origin = req.headers.origin;
+    if (origins !== undefined && origins.length > 0 && origin !== undefined && !origins.includes(origin)) {
+      if (ctx.connectionMessages()) ctx.log.notice('Bad socket read/write on client <unknown>: Bad http origin');
+      socket.destroy();
+      return;
+    }
+    address = forwardedAddress(address, req.headers['x-forwarded-for']) ?? address;
     const offered = req.headers['sec-websocket-protocol'];
     if (offered !== undefined && !offered.split(',').some((p) => (SUBPROTOCOLS as readonly string[]).includes(p.trim()))) {
       // No protocol we speak: refuse the handshake rather than open a socket nobody reads.
@@ -105,10 +141,10 @@ export function createWebSocketServer(listener: ListenerSettings, ctx: Transport
       ctx.accept(
         {
           stream,
-          address: displayAddress(socket.remoteAddress),
-          port: socket.remotePort ?? 0,
+          address,
+          port,
           localPort: socket.localPort ?? listener.port,
-          certificateUsername: usernames.get(socket),
+          certificateUsername: proxied?.certificateUsername ?? usernames.get(socket),
         },
         listener,
       );
