@@ -15,12 +15,15 @@ import {
 } from '@skeeter/codec';
 import { StoredMessage } from '../message.js';
 import { NEVER_EXPIRES } from '../session/session.js';
+import type { CloseKind } from './close-reason.js';
 import type { Connection } from './connection.js';
+import { isAuthenticating, startExtendedAuth } from './handle-auth.js';
 
 /** Mosquitto 2.1's default for max_topic_alias_broker. */
 const MAX_TOPIC_ALIAS_BROKER = 10;
 
 /** 3.x CONNACK return codes. */
+const RC_UNACCEPTABLE_PROTOCOL_VERSION = 1;
 const RC_IDENTIFIER_REJECTED = 2;
 const RC_BAD_USERNAME_PASSWORD = 4;
 const RC_NOT_AUTHORIZED = 5;
@@ -29,6 +32,8 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   const broker = conn.broker;
   const settings = broker.settings;
   const listener = conn.listener;
+  // A second CONNECT while the first is still authenticating is a protocol error [MQTT-3.1.0-2].
+  if (isAuthenticating(conn)) return conn.close({ kind: 'protocol' });
   const v = packet.protocolVersion;
   conn.protocolVersion = v;
   conn.decoder.protocolVersion = v;
@@ -37,6 +42,20 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   broker.stats.connections++;
 
   const refuse = (v3Code: number, v5Code: number): void => refuseConnect(conn, v, v3Code, v5Code);
+
+  // accept_protocol_versions (Mosquitto 2.1): checked before anything else in the CONNECT;
+  // 3.1 and 3.1.1 get "unacceptable protocol version" (1), 5.0 gets 0x84, and the connection
+  // ends as for any MOSQ_ERR_NOT_SUPPORTED.
+  const accepted = listener.acceptProtocolVersions;
+  if (accepted !== undefined && !accepted.includes(v)) {
+    const connack: ConnackPacket =
+      v === 5
+        ? { type: PacketType.Connack, sessionPresent: false, reasonCode: ReasonCode.UnsupportedProtocolVersion, properties: {} }
+        : { type: PacketType.Connack, sessionPresent: false, reasonCode: RC_UNACCEPTABLE_PROTOCOL_VERSION };
+    conn.debug(`Sending CONNACK to ${conn.clientId} (0, ${connack.reasonCode})`);
+    conn.sendAndClose(encodePacket(connack, v), { kind: 'not-allowed' });
+    return;
+  }
 
   // Will checks (reference 9.1 steps 3 and 7).
   const will = packet.will;
@@ -87,37 +106,42 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
     clientId = username;
   }
   conn.clientId = clientId;
-  // Without any authentication source (password file, plugin) a user name proves nothing: the
-  // client is allowed exactly when anonymous clients are, as Mosquitto's basic-auth default.
+  // Extended authentication (MQTT 5 Authentication Method) replaces basic authentication and
+  // the anonymous rules, as in Mosquitto 2.0 (handle-auth.ts).
+  const authMethod = v === 5 ? packet.properties?.authenticationMethod : undefined;
+  if (authMethod !== undefined) return startExtendedAuth(conn, packet, clientId, assigned, authMethod);
+  // Basic authentication runs for every client, with or without a user name, as Mosquitto 2.0's
+  // mosquitto_unpwd_check (the security hook applies allow_anonymous). Without any source
+  // (password file, plugin) a user name proves nothing: the client is allowed exactly when
+  // anonymous clients are. A certificate-derived user name needs no check.
   const authenticate = broker.security.authenticate;
-  if ((username === undefined || (authenticate === undefined && cert === undefined)) && !listener.allowAnonymous) {
-    return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+  if (cert !== undefined || authenticate === undefined) {
+    if (cert === undefined && !listener.allowAnonymous) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+    return acceptConnect(conn, packet, clientId, assigned);
   }
-  if (authenticate !== undefined && username !== undefined && cert === undefined) {
-    const verdict = authenticate(conn, username, packet.password);
-    if (verdict === false) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
-    if (verdict !== true) {
-      // Hashing runs off the event loop: hold this client's later packets until it is decided.
-      conn.holdPackets();
-      verdict.then(
-        (ok) => {
-          if (conn.isClosed()) return;
-          if (!ok) refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
-          else acceptConnect(conn, packet, clientId, assigned);
-          conn.releasePackets();
-        },
-        () => {
-          if (!conn.isClosed()) refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
-        },
-      );
-      return;
-    }
-  }
-  acceptConnect(conn, packet, clientId, assigned);
+  const verdict = authenticate(conn, username, packet.password);
+  if (verdict === false) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+  if (verdict === true) return acceptConnect(conn, packet, clientId, assigned);
+  // Hashing runs off the event loop: hold this client's later packets until it is decided.
+  conn.holdPackets();
+  verdict.then(
+    (ok) => {
+      if (conn.isClosed()) return;
+      if (!ok) refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+      else acceptConnect(conn, packet, clientId, assigned);
+      conn.releasePackets();
+    },
+    () => {
+      if (!conn.isClosed()) refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+    },
+  );
 }
 
-/** The rest of CONNECT once the client is authenticated: keepalive, session, will, CONNACK. */
-function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string, assigned: boolean): void {
+/**
+ * The rest of CONNECT once the client is authenticated: keepalive, session, will, CONNACK.
+ * `authProps`: the Authentication Method and Data of a finished extended authentication.
+ */
+export function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string, assigned: boolean, authProps?: Properties): void {
   const broker = conn.broker;
   const settings = broker.settings;
   const listener = conn.listener;
@@ -196,6 +220,7 @@ function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string
     const cp: Properties = {};
     if (listener.maxTopicAlias > 0) cp.topicAliasMaximum = listener.maxTopicAlias;
     if (assigned) cp.assignedClientIdentifier = clientId;
+    if (authProps !== undefined) Object.assign(cp, authProps);
     if (serverKeepAlive !== undefined) cp.serverKeepAlive = serverKeepAlive;
     if (!settings.retainAvailable) cp.retainAvailable = 0;
     if (settings.maxPacketSize > 0) cp.maximumPacketSize = settings.maxPacketSize;
@@ -211,13 +236,14 @@ function acceptConnect(conn: Connection, packet: ConnectPacket, clientId: string
   broker.resumeSession(s);
 }
 
-function refuseConnect(conn: Connection, v: number, v3Code: number, v5Code: number): void {
+/** A refusing CONNACK, then close; `kind` chooses the log line (0x8C: Mosquitto's not-supported line). */
+export function refuseConnect(conn: Connection, v: number, v3Code: number, v5Code: number, kind: CloseKind = 'not-authorised'): void {
   const connack: ConnackPacket =
     v === 5
       ? { type: PacketType.Connack, sessionPresent: false, reasonCode: v5Code, properties: {} }
       : { type: PacketType.Connack, sessionPresent: false, reasonCode: v3Code };
   conn.debug(`Sending CONNACK to ${conn.clientId} (0, ${connack.reasonCode})`);
-  conn.sendAndClose(encodePacket(connack, conn.protocolVersion), { kind: 'not-authorised' });
+  conn.sendAndClose(encodePacket(connack, conn.protocolVersion), { kind });
 }
 
 /** 36 upper-case hex characters in Mosquitto's 8-4-4-4-12 layout, from 16 random bytes. */
