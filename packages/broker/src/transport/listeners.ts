@@ -241,8 +241,9 @@ export async function openTcpListener(listener: ListenerSettings, ctx: Transport
         continue;
       }
       if (listener.host !== undefined && !sameAddress(listener.host, found.address)) {
-        const line = `Error: Interface address for ${listener.bindInterface} does not match specified listener address (${listener.host}).`;
-        log.error(line);
+        // Worded as a warning (as Debian's 2.0.11 prints it) but fatal: the broker exits 1.
+        const line = `Warning: Interface address for ${listener.bindInterface} does not match specified listener address (${listener.host}).`;
+        log.warning(line);
         throw new ListenerOpenError(line);
       }
       bindHost = found.address;
