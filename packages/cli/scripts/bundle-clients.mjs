@@ -6,7 +6,9 @@
 // resolution; MQTT.js, TLS, chalk and the usage texts are still only evaluated when needed.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
 
 const cli = fileURLToPath(new URL('..', import.meta.url));
 
@@ -18,11 +20,18 @@ const STUBS = {
   'worker-timers': 'module.exports = { setInterval, clearInterval, setTimeout, clearTimeout };',
   debug: 'module.exports = function debug() { const f = function () {}; f.enabled = false; f.extend = debug; return f; };',
 };
+// The option parser is yargs' (argv.ts imports `Parser` from 'yargs/helpers'). That module
+// also loads yargs' platform shims (cliui, y18n, string-width, ...), which only yargs' own
+// command/help layer uses; the bundle takes yargs-parser alone, resolved where yargs finds it.
+const yargsDir = dirname(realpathSync(createRequire(join(cli, 'package.json')).resolve('yargs/package.json')));
+const YARGS_HELPERS = "export { default as Parser } from 'yargs-parser';";
 const nodeOnly = {
   name: 'node-only',
   setup(b) {
     b.onResolve({ filter: new RegExp(`^(${Object.keys(STUBS).join('|')})$`) }, (args) => ({ path: args.path, namespace: 'stub' }));
     b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: STUBS[args.path], loader: 'js' }));
+    b.onResolve({ filter: /^yargs\/helpers$/ }, () => ({ path: 'yargs-helpers', namespace: 'yargs-parser-only' }));
+    b.onLoad({ filter: /.*/, namespace: 'yargs-parser-only' }, () => ({ contents: YARGS_HELPERS, resolveDir: yargsDir, loader: 'js' }));
   },
 };
 const tools = { mosquitto_pub: 'pub', mosquitto_sub: 'sub', mosquitto_rr: 'rr' };
@@ -54,6 +63,9 @@ await Promise.all(
       },
       outfile: join(cli, 'dist', 'bundle', `${tool}.cjs`),
       format: 'cjs',
+      // yargs-parser is ESM and takes a require() from import.meta.url.
+      define: { 'import.meta.url': '__skeeterUrl' },
+      banner: { js: "const __skeeterUrl=require('node:url').pathToFileURL(__filename).href;" },
     }),
     // <tool>.mjs exports main() for the ESM bins in dist/src/bin.
     build({

@@ -1,9 +1,10 @@
 /**
- * Mosquitto's client option parser (client_shared.c), reproduced: options are walked left to
- * right exactly as Mosquitto does, an option that takes a value takes the next argument
- * whatever it looks like (`-t -m` publishes to topic "-m"), nothing is combined (`-rq` is an
- * unknown option), and every error text is Mosquitto's own, byte for byte. The options file is
- * read first, one option per line, and argv is applied on top.
+ * Mosquitto's client options (client_shared.c): one table (`OPTIONS`) that yargs parses argv
+ * with (argv.ts), then each option applied left to right as Mosquitto does: an option that
+ * takes a value takes the next argument whatever it looks like (`-t -m` publishes to topic
+ * "-m"), nothing is combined (`-rq` is an unknown option), the first error stops, and every
+ * error text is Mosquitto's own, byte for byte. The options file is read first, one option per
+ * line, and argv is applied on top.
  *
  * Errors carry the exact text Mosquitto writes to stderr before its
  * "\nUse '<tool> --help' to see usage." line.
@@ -22,6 +23,7 @@ import {
   type ProtocolVersion,
   type QoS,
 } from '@skeeter/client';
+import { argTable, parseArgv, type ArgSpec, type ArgTable } from './argv.js';
 import { atof, atoi, atol, strtol } from './cnum.js';
 import type { ClientTool } from './version.js';
 
@@ -277,12 +279,16 @@ function addTopic(cfg: ClientConfig, type: Kind | 'response', topic: string, arg
 
 const INT_RANGES = { byte: 0xffn, uint16: 0xffffn, uint32: 0xffffffffn } as const;
 
-/** -D / --property: `command name value` or `command user-property key value`. */
-function parseProperty(cfg: ClientConfig, argv: readonly string[], start: number): number {
+/**
+ * -D / --property: `command name value` or `command user-property key value`. `values` are the
+ * arguments that followed -D, fewer than needed when argv ended early: Mosquitto checks the
+ * command and the name before it notices a missing fourth value.
+ */
+function parseProperty(cfg: ClientConfig, values: readonly string[]): void {
   const NOT_ENOUGH = 'Error: --property argument given but not enough arguments specified.\n\n';
-  if (start + 2 >= argv.length) fail(NOT_ENOUGH);
-  const cmdName = (argv[start] as string).toLowerCase();
-  const propName = argv[start + 1] as string;
+  if (values.length < 3) fail(NOT_ENOUGH);
+  const cmdName = (values[0] as string).toLowerCase();
+  const propName = values[1] as string;
   const cmd = PROPERTY_COMMANDS.find((c) => c === cmdName);
   if (!cmd) fail('Error: Invalid command given in --property argument.\n\n');
   const prop = propertyByName(propName);
@@ -299,8 +305,7 @@ function parseProperty(cfg: ClientConfig, argv: readonly string[], start: number
   ) {
     fail(`Error: ${prop.name} property not supported for ${cmd} in --property argument.\n\n`);
   }
-  let i = start + 2;
-  const value = argv[i] as string;
+  const value = values[2] as string;
   let entry: PropertyEntry;
   switch (prop.type) {
     case 'byte':
@@ -327,14 +332,17 @@ function parseProperty(cfg: ClientConfig, argv: readonly string[], start: number
       entry = { property: prop, value: Buffer.from(value, 'utf8') };
       break;
     case 'pair': {
-      i++;
-      if (i >= argv.length) fail(NOT_ENOUGH);
-      entry = { property: prop, value: [value, argv[i] as string] };
+      if (values.length < 4) fail(NOT_ENOUGH);
+      entry = { property: prop, value: [value, values[3] as string] };
       break;
     }
   }
   cfg.props[cmd].push(entry);
-  return i;
+}
+
+/** -D's arity: four values for a user property (`command user-property key value`), else three. */
+function propertyArity(argv: readonly string[], i: number): number {
+  return propertyByName(argv[i + 2] ?? '')?.name === 'user-property' ? 4 : 3;
 }
 
 /** --proxy socks5h://[username[:password]@]host[:port] */
@@ -416,390 +424,316 @@ function parseSocksUrl(cfg: ClientConfig, url: string): void {
   cfg.socks5Password = password;
 }
 
-/** Processes one argv-like list (real argv, or one line of the options file). */
+/**
+ * One Mosquitto option: its spellings and arity (for yargs, argv.ts), the tools that have it
+ * (elsewhere it is an unknown option), the error text for a missing value, the checks
+ * Mosquitto makes before it reads the value, and what the value does.
+ */
+interface OptionSpec extends ArgSpec {
+  readonly tools?: readonly Kind[];
+  readonly missing?: string;
+  readonly precheck?: (cfg: ClientConfig) => void;
+  readonly apply: (cfg: ClientConfig, value: string, values: readonly string[], kind: Kind) => void;
+}
+
+const PUB_RR: readonly Kind[] = ['pub', 'rr'];
+const SUB_RR: readonly Kind[] = ['sub', 'rr'];
+const PUB: readonly Kind[] = ['pub'];
+const SUB: readonly Kind[] = ['sub'];
+const RR: readonly Kind[] = ['rr'];
+
+const onlyOneMessage = (cfg: ClientConfig): void => {
+  if (cfg.pubMode !== MsgMode.NONE) fail('Error: Only one type of message can be sent at once.\n\n');
+};
+
+/** A flag. */
+function flag(names: readonly string[], apply: (cfg: ClientConfig) => void, more: Partial<OptionSpec> = {}): OptionSpec {
+  return { key: yargsKey(names), names, nargs: 0, apply: (cfg) => apply(cfg), ...more };
+}
+
+/** An option taking one value; `missing` is Mosquitto's text when argv ends before it. */
+function valued(
+  names: readonly string[],
+  missing: string,
+  apply: (cfg: ClientConfig, value: string, kind: Kind) => void,
+  more: Partial<OptionSpec> = {},
+): OptionSpec {
+  return { key: yargsKey(names), names, nargs: 1, missing, apply: (cfg, v, _vs, kind) => apply(cfg, v, kind), ...more };
+}
+
+function yargsKey(names: readonly string[]): string {
+  const long = names.find((n) => n.startsWith('--'));
+  return (long ?? (names[0] as string)).replace(/^--?/, '');
+}
+
+const missing = (what: string): string => `Error: ${what} specified.\n\n`;
+
+/** Every option of client_shared.c's client_config_line_proc(), in its order. */
+const OPTIONS: readonly OptionSpec[] = [
+  valued(['-A'], missing('-A argument given but no address'), (cfg, v) => (cfg.bindAddress = v)),
+  valued(['--cafile'], missing('--cafile argument given but no file'), (cfg, v) => (cfg.cafile = v)),
+  valued(['--capath'], missing('--capath argument given but no directory'), (cfg, v) => (cfg.capath = v)),
+  valued(['--cert'], missing('--cert argument given but no file'), (cfg, v) => (cfg.certfile = v)),
+  valued(['--ciphers'], missing('--ciphers argument given but no ciphers'), (cfg, v) => (cfg.ciphers = v)),
+  valued(
+    ['-C'],
+    missing('-C argument given but no count'),
+    (cfg, s) => {
+      const v = atoi(s);
+      if (v < 1) fail(`Error: Invalid message count "${v}".\n\n`);
+      cfg.msgCount = v;
+    },
+    { tools: SUB },
+  ),
+  flag(['-c', '--disable-clean-session'], (cfg) => (cfg.cleanSession = false)),
+  flag(['-d', '--debug'], (cfg) => (cfg.debug = true)),
+  {
+    key: 'property',
+    names: ['-D', '--property'],
+    nargs: 3,
+    arity: propertyArity,
+    apply: (cfg, _v, values) => {
+      parseProperty(cfg, values);
+      cfg.protocolVersion = 5;
+    },
+  },
+  valued(['-e'], missing('-e argument given but no response topic'), (cfg, v) => addTopic(cfg, 'response', v, '-e'), { tools: RR }),
+  flag(['-E'], (cfg) => (cfg.exitAfterSub = true), { tools: SUB }),
+  valued(
+    ['-f', '--file'],
+    missing('-f argument given but no file'),
+    (cfg, v) => {
+      cfg.fileInput = v;
+      cfg.pubMode = MsgMode.FILE;
+    },
+    { tools: PUB_RR, precheck: onlyOneMessage },
+  ),
+  valued(
+    ['-F'],
+    missing('-F argument given but no format'),
+    (cfg, v) => {
+      const err = checkFormat(v);
+      if (err) fail(err);
+      cfg.format = v;
+    },
+    { tools: SUB_RR },
+  ),
+  flag(['--help'], () => {
+    throw new Stop('help');
+  }),
+  valued(['-h', '--host'], missing('-h argument given but no host'), (cfg, v) => (cfg.host = v)),
+  flag(['--insecure'], (cfg) => (cfg.insecure = true)),
+  valued(['-i', '--id'], missing('-i argument given but no id'), (cfg, v) => (cfg.id = v), {
+    precheck: (cfg) => {
+      if (cfg.idPrefix !== undefined) fail('Error: -i and -I argument cannot be used together.\n\n');
+    },
+  }),
+  valued(['-I', '--id-prefix'], missing('-I argument given but no id prefix'), (cfg, v) => (cfg.idPrefix = v), {
+    precheck: (cfg) => {
+      if (cfg.id !== undefined) fail('Error: -i and -I argument cannot be used together.\n\n');
+    },
+  }),
+  valued(['-k', '--keepalive'], missing('-k argument given but no keepalive'), (cfg, s) => {
+    const v = atoi(s);
+    if (v < 5 || v > 65535) fail('Error: Invalid keepalive given, it must be between 5 and 65535 inclusive.\n\n');
+    cfg.keepalive = v;
+  }),
+  valued(['--key'], missing('--key argument given but no file'), (cfg, v) => (cfg.keyfile = v)),
+  valued(['--keyform'], missing('--keyform argument given but no keyform'), (cfg, v) => (cfg.keyform = v)),
+  valued(['-L', '--url'], missing('-L argument given but no URL'), (cfg, v, kind) => parseUrl(cfg, kind, v)),
+  flag(['-l', '--stdin-line'], (cfg) => (cfg.pubMode = MsgMode.STDIN_LINE), { tools: PUB, precheck: onlyOneMessage }),
+  valued(
+    ['-m', '--message'],
+    missing('-m argument given but no message'),
+    (cfg, m) => {
+      if (Buffer.byteLength(m) > 268435455) fail('Error: Message length must be less than 268435455 bytes.\n\n');
+      cfg.message = m;
+      cfg.pubMode = MsgMode.CMD;
+    },
+    { tools: PUB_RR, precheck: onlyOneMessage },
+  ),
+  valued(['-M'], 'Error: -M argument given but max_inflight not specified.\n\n', (cfg, s) => {
+    const v = atoi(s);
+    if (v < 1) fail('Error: Maximum inflight messages must be greater than 0.\n\n');
+    cfg.maxInflight = v;
+  }),
+  flag(['--nodelay'], (cfg) => (cfg.tcpNoDelay = true)),
+  flag(['--no-tls'], (cfg) => (cfg.noTls = true)),
+  flag(['-n', '--null-message'], (cfg) => (cfg.pubMode = MsgMode.NULL), { tools: PUB_RR, precheck: onlyOneMessage }),
+  flag(['-N'], (cfg) => (cfg.eol = false), { tools: SUB_RR }),
+  // 2.1: the options file, already read before argv is applied (loadConfig).
+  valued(['-o'], missing('-o argument given but no options file'), () => undefined),
+  valued(['-p', '--port'], missing('-p argument given but no port'), (cfg, s) => {
+    const v = atoi(s);
+    if (v < 0 || v > 65535) fail(`Error: Invalid port given: ${v}\n`);
+    cfg.port = v;
+  }),
+  flag(['--pretty'], (cfg) => (cfg.pretty = true), { tools: SUB_RR }),
+  valued(['-P', '--pw'], missing('-P argument given but no password'), (cfg, v) => (cfg.password = v)),
+  valued(['--proxy'], missing('--proxy argument given but no proxy url'), (cfg, v) => parseSocksUrl(cfg, v)),
+  valued(['--psk'], missing('--psk argument given but no key'), (cfg, v) => (cfg.psk = v)),
+  valued(['--psk-identity'], missing('--psk-identity argument given but no identity'), (cfg, v) => (cfg.pskIdentity = v)),
+  valued(['-q', '--qos'], missing('-q argument given but no QoS'), (cfg, s) => {
+    const v = atoi(s);
+    if (v < 0 || v > 2) fail(`Error: Invalid QoS given: ${v}\n`);
+    cfg.qos = v as QoS;
+  }),
+  flag(['--quiet'], (cfg) => (cfg.quiet = true)),
+  flag(['-r', '--retain'], (cfg) => (cfg.retain = true), { tools: PUB }),
+  flag(
+    ['-R'],
+    (cfg) => {
+      cfg.noRetain = true;
+      cfg.subOpts |= 0x20; // retain handling 2: never send [MQTT-3.8.3.1]
+    },
+    { tools: SUB_RR },
+  ),
+  valued(
+    ['--random-filter'],
+    missing('--random-filter argument given but no chance'),
+    (cfg, s) => {
+      const v = Math.trunc(10.0 * atof(s));
+      if (!(v <= 10000 && v >= 1)) fail('Error: --random-filter chance must be between 0.1-100.0\n\n');
+      cfg.randomFilter = v;
+    },
+    { tools: SUB },
+  ),
+  flag(['--remove-retained'], (cfg) => (cfg.removeRetained = true), { tools: SUB }),
+  valued(
+    ['--repeat'],
+    missing('--repeat argument given but no count'),
+    (cfg, s) => {
+      const v = atoi(s);
+      if (v < 1) fail('Error: --repeat argument must be >0.\n\n');
+      cfg.repeatCount = v;
+    },
+    { tools: PUB },
+  ),
+  valued(
+    ['--repeat-delay'],
+    missing('--repeat-delay argument given but no time'),
+    (cfg, s) => {
+      // A C float: the product is rounded to single precision before the cast.
+      const f = Math.fround(atof(s));
+      if (f < 0) fail('Error: --repeat-delay argument must be >=0.0.\n\n');
+      cfg.repeatDelayUs = Math.trunc(Math.fround(f * 1.0e6));
+    },
+    { tools: PUB },
+  ),
+  flag(['--retain-as-published'], (cfg) => (cfg.retainAsPublished = true), { tools: SUB_RR }),
+  flag(['--retained-only'], (cfg) => (cfg.retainedOnly = true), { tools: SUB }),
+  flag(['-s', '--stdin-file'], (cfg) => (cfg.pubMode = MsgMode.STDIN_FILE), { tools: PUB_RR, precheck: onlyOneMessage }),
+  valued(['-t', '--topic'], missing('-t argument given but no topic'), (cfg, v, kind) => addTopic(cfg, kind, v, '-t')),
+  valued(
+    ['-T', '--filter-out'],
+    missing('-T argument given but no topic filter'),
+    (cfg, t) => {
+      if (!isValidMqttUtf8(t)) fail('Error: Malformed UTF-8 in -T argument.\n\n');
+      if (!isValidSubscribeFilter(t)) fail(`Error: Invalid filter topic '${t}', are all '+' and '#' wildcards correct?\n`);
+      cfg.filterOuts.push(t);
+    },
+    { tools: SUB },
+  ),
+  valued(['--tls-alpn'], missing('--tls-alpn argument given but no protocol'), (cfg, v) => (cfg.tlsAlpn = v)),
+  valued(['--tls-engine'], missing('--tls-engine argument given but no engine_id'), (cfg, v) => (cfg.tlsEngine = v)),
+  valued(
+    ['--tls-engine-kpass-sha1'],
+    missing('--tls-engine-kpass-sha1 argument given but no kpass sha1'),
+    (cfg, v) => (cfg.tlsEngineKpassSha1 = v),
+  ),
+  flag(['--tls-use-os-certs'], (cfg) => (cfg.tlsUseOsCerts = true)),
+  valued(['--tls-version'], missing('--tls-version argument given but no version'), (cfg, v) => (cfg.tlsVersion = v)),
+  valued(
+    ['-U', '--unsubscribe'],
+    missing('-U argument given but no unsubscribe topic'),
+    (cfg, t) => {
+      if (!isValidMqttUtf8(t)) fail('Error: Malformed UTF-8 in -U argument.\n\n');
+      if (!isValidSubscribeFilter(t)) {
+        fail(`Error: Invalid unsubscribe topic '${t}', are all '+' and '#' wildcards correct?\n`);
+      }
+      cfg.unsubTopics.push(t);
+    },
+    { tools: SUB },
+  ),
+  valued(['-u', '--username'], missing('-u argument given but no username'), (cfg, v) => (cfg.username = v)),
+  valued(['--unix'], missing('--unix argument given but no socket path'), (cfg, v) => {
+    cfg.host = v;
+    cfg.port = 0;
+    cfg.unixSocket = true;
+  }),
+  valued(['-V', '--protocol-version'], missing('--protocol-version argument given but no version'), (cfg, v) => {
+    if (v === 'mqttv31' || v === '31') cfg.protocolVersion = 3;
+    else if (v === 'mqttv311' || v === '311') cfg.protocolVersion = 4;
+    else if (v === 'mqttv5' || v === '5') cfg.protocolVersion = 5;
+    else fail('Error: Invalid protocol version argument given.\n\n');
+  }),
+  flag(['-v', '--verbose'], (cfg) => (cfg.verbose = true), { tools: SUB_RR }),
+  flag(['--version'], () => {
+    throw new Stop('version');
+  }),
+  valued(
+    ['-W'],
+    missing('-W argument given but no timeout'),
+    (cfg, s) => {
+      const v = atoi(s);
+      if (v < 1) fail(`Error: Invalid timeout "${v}".\n\n`);
+      cfg.timeout = v;
+    },
+    { tools: SUB_RR },
+  ),
+  valued(['--will-payload'], missing('--will-payload argument given but no will payload'), (cfg, v) => (cfg.willPayload = v)),
+  valued(['--will-qos'], missing('--will-qos argument given but no will QoS'), (cfg, s) => {
+    const v = atoi(s);
+    if (v < 0 || v > 2) fail(`Error: Invalid will QoS ${v}.\n\n`);
+    cfg.willQos = v as QoS;
+  }),
+  flag(['--will-retain'], (cfg) => (cfg.willRetain = true)),
+  valued(['--will-topic'], missing('--will-topic argument given but no will topic'), (cfg, t) => {
+    if (!isValidMqttUtf8(t)) fail('Error: Malformed UTF-8 in --will-topic argument.\n\n');
+    if (!isValidPublishTopic(t)) fail(`Error: Invalid will topic '${t}', does it contain '+' or '#'?\n`);
+    cfg.willTopic = t;
+  }),
+  // 2.1: websockets.
+  flag(['--ws'], (cfg) => (cfg.transport = 'websockets')),
+  valued(['-x'], missing('-x argument given but no session expiry interval'), (cfg, v) => {
+    if (v === '∞') {
+      cfg.sessionExpiryInterval = UINT32_MAX;
+    } else {
+      const { value, used } = strtol(v, 0);
+      if (used === 0 || used !== v.length) fail('Error: session-expiry-interval not a number.\n\n');
+      if (value > BigInt(UINT32_MAX) || value < -1n) fail('Error: session-expiry-interval out of range.\n\n');
+      cfg.sessionExpiryInterval = value === -1n ? UINT32_MAX : Number(value);
+    }
+  }),
+];
+
+const TABLES = new Map<Kind, ArgTable<OptionSpec>>();
+
+/** The options one tool has, as argv.ts's table (built once per run). */
+function optionTable(kind: Kind): ArgTable<OptionSpec> {
+  let table = TABLES.get(kind);
+  if (table === undefined) {
+    table = argTable(OPTIONS.filter((o) => o.tools === undefined || o.tools.includes(kind)));
+    TABLES.set(kind, table);
+  }
+  return table;
+}
+
+/**
+ * Processes one argv-like list (real argv, or one line of the options file): yargs parses it
+ * (argv.ts), then each option is applied in argv order, stopping at the first error as
+ * Mosquitto does.
+ */
 function lineProc(cfg: ClientConfig, argv: readonly string[]): void {
   const kind = KIND[cfg.tool];
-  const unknown = (arg: string): never => fail(`Error: Unknown option '${arg}'.\n`);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const last = i === argv.length - 1;
-    const next = (): string => argv[i + 1] as string;
-    const need = (text: string): string => {
-      if (last) fail(text);
-      return next();
-    };
-    switch (arg) {
-      case '-A':
-        cfg.bindAddress = need('Error: -A argument given but no address specified.\n\n');
-        i++;
-        break;
-      case '--cafile':
-        cfg.cafile = need('Error: --cafile argument given but no file specified.\n\n');
-        i++;
-        break;
-      case '--capath':
-        cfg.capath = need('Error: --capath argument given but no directory specified.\n\n');
-        i++;
-        break;
-      case '--cert':
-        cfg.certfile = need('Error: --cert argument given but no file specified.\n\n');
-        i++;
-        break;
-      case '--ciphers':
-        cfg.ciphers = need('Error: --ciphers argument given but no ciphers specified.\n\n');
-        i++;
-        break;
-      case '-C': {
-        if (kind !== 'sub') unknown(arg);
-        const v = atoi(need('Error: -C argument given but no count specified.\n\n'));
-        if (v < 1) fail(`Error: Invalid message count "${v}".\n\n`);
-        cfg.msgCount = v;
-        i++;
-        break;
-      }
-      case '-c':
-      case '--disable-clean-session':
-        cfg.cleanSession = false;
-        break;
-      case '-d':
-      case '--debug':
-        cfg.debug = true;
-        break;
-      case '-D':
-      case '--property':
-        i = parseProperty(cfg, argv, i + 1);
-        cfg.protocolVersion = 5;
-        break;
-      case '-e':
-        if (kind !== 'rr') unknown(arg);
-        addTopic(cfg, 'response', need('Error: -e argument given but no response topic specified.\n\n'), '-e');
-        i++;
-        break;
-      case '-E':
-        if (kind !== 'sub') unknown(arg);
-        cfg.exitAfterSub = true;
-        break;
-      case '-f':
-      case '--file':
-        if (kind === 'sub') unknown(arg);
-        if (cfg.pubMode !== MsgMode.NONE) fail('Error: Only one type of message can be sent at once.\n\n');
-        cfg.fileInput = need('Error: -f argument given but no file specified.\n\n');
-        cfg.pubMode = MsgMode.FILE;
-        i++;
-        break;
-      case '-F': {
-        if (kind === 'pub') unknown(arg);
-        const format = need('Error: -F argument given but no format specified.\n\n');
-        const err = checkFormat(format);
-        if (err) fail(err);
-        cfg.format = format;
-        i++;
-        break;
-      }
-      case '--help':
-        throw new Stop('help');
-      case '-h':
-      case '--host':
-        cfg.host = need('Error: -h argument given but no host specified.\n\n');
-        i++;
-        break;
-      case '--insecure':
-        cfg.insecure = true;
-        break;
-      case '-i':
-      case '--id':
-        if (cfg.idPrefix !== undefined) fail('Error: -i and -I argument cannot be used together.\n\n');
-        cfg.id = need('Error: -i argument given but no id specified.\n\n');
-        i++;
-        break;
-      case '-I':
-      case '--id-prefix':
-        if (cfg.id !== undefined) fail('Error: -i and -I argument cannot be used together.\n\n');
-        cfg.idPrefix = need('Error: -I argument given but no id prefix specified.\n\n');
-        i++;
-        break;
-      case '-k':
-      case '--keepalive': {
-        const v = atoi(need('Error: -k argument given but no keepalive specified.\n\n'));
-        if (v < 5 || v > 65535) fail('Error: Invalid keepalive given, it must be between 5 and 65535 inclusive.\n\n');
-        cfg.keepalive = v;
-        i++;
-        break;
-      }
-      case '--key':
-        cfg.keyfile = need('Error: --key argument given but no file specified.\n\n');
-        i++;
-        break;
-      case '--keyform':
-        cfg.keyform = need('Error: --keyform argument given but no keyform specified.\n\n');
-        i++;
-        break;
-      case '-L':
-      case '--url':
-        parseUrl(cfg, kind, need('Error: -L argument given but no URL specified.\n\n'));
-        i++;
-        break;
-      case '-l':
-      case '--stdin-line':
-        if (kind !== 'pub') unknown(arg);
-        if (cfg.pubMode !== MsgMode.NONE) fail('Error: Only one type of message can be sent at once.\n\n');
-        cfg.pubMode = MsgMode.STDIN_LINE;
-        break;
-      case '-m':
-      case '--message': {
-        if (kind === 'sub') unknown(arg);
-        if (cfg.pubMode !== MsgMode.NONE) fail('Error: Only one type of message can be sent at once.\n\n');
-        const m = need('Error: -m argument given but no message specified.\n\n');
-        if (Buffer.byteLength(m) > 268435455) fail('Error: Message length must be less than 268435455 bytes.\n\n');
-        cfg.message = m;
-        cfg.pubMode = MsgMode.CMD;
-        i++;
-        break;
-      }
-      case '-M': {
-        const v = atoi(need('Error: -M argument given but max_inflight not specified.\n\n'));
-        if (v < 1) fail('Error: Maximum inflight messages must be greater than 0.\n\n');
-        cfg.maxInflight = v;
-        i++;
-        break;
-      }
-      case '--nodelay':
-        cfg.tcpNoDelay = true;
-        break;
-      case '--no-tls':
-        cfg.noTls = true;
-        break;
-      case '-n':
-      case '--null-message':
-        if (kind === 'sub') unknown(arg);
-        if (cfg.pubMode !== MsgMode.NONE) fail('Error: Only one type of message can be sent at once.\n\n');
-        cfg.pubMode = MsgMode.NULL;
-        break;
-      case '-N':
-        if (kind === 'pub') unknown(arg);
-        cfg.eol = false;
-        break;
-      case '-o':
-        // 2.1: options file, already read before the argument walk.
-        need('Error: -o argument given but no options file specified.\n\n');
-        i++;
-        break;
-      case '-p':
-      case '--port': {
-        const v = atoi(need('Error: -p argument given but no port specified.\n\n'));
-        if (v < 0 || v > 65535) fail(`Error: Invalid port given: ${v}\n`);
-        cfg.port = v;
-        i++;
-        break;
-      }
-      case '--pretty':
-        if (kind === 'pub') unknown(arg);
-        cfg.pretty = true;
-        break;
-      case '-P':
-      case '--pw':
-        cfg.password = need('Error: -P argument given but no password specified.\n\n');
-        i++;
-        break;
-      case '--proxy':
-        parseSocksUrl(cfg, need('Error: --proxy argument given but no proxy url specified.\n\n'));
-        i++;
-        break;
-      case '--psk':
-        cfg.psk = need('Error: --psk argument given but no key specified.\n\n');
-        i++;
-        break;
-      case '--psk-identity':
-        cfg.pskIdentity = need('Error: --psk-identity argument given but no identity specified.\n\n');
-        i++;
-        break;
-      case '-q':
-      case '--qos': {
-        const v = atoi(need('Error: -q argument given but no QoS specified.\n\n'));
-        if (v < 0 || v > 2) fail(`Error: Invalid QoS given: ${v}\n`);
-        cfg.qos = v as QoS;
-        i++;
-        break;
-      }
-      case '--quiet':
-        cfg.quiet = true;
-        break;
-      case '-r':
-      case '--retain':
-        if (kind !== 'pub') unknown(arg);
-        cfg.retain = true;
-        break;
-      case '-R':
-        if (kind === 'pub') unknown(arg);
-        cfg.noRetain = true;
-        cfg.subOpts |= 0x20; // retain handling 2: never send [MQTT-3.8.3.1]
-        break;
-      case '--random-filter': {
-        if (kind !== 'sub') unknown(arg);
-        const v = Math.trunc(10.0 * atof(need('Error: --random-filter argument given but no chance specified.\n\n')));
-        if (!(v <= 10000 && v >= 1)) fail('Error: --random-filter chance must be between 0.1-100.0\n\n');
-        cfg.randomFilter = v;
-        i++;
-        break;
-      }
-      case '--remove-retained':
-        if (kind !== 'sub') unknown(arg);
-        cfg.removeRetained = true;
-        break;
-      case '--repeat': {
-        if (kind !== 'pub') unknown(arg);
-        const v = atoi(need('Error: --repeat argument given but no count specified.\n\n'));
-        if (v < 1) fail('Error: --repeat argument must be >0.\n\n');
-        cfg.repeatCount = v;
-        i++;
-        break;
-      }
-      case '--repeat-delay': {
-        if (kind !== 'pub') unknown(arg);
-        const f = Math.fround(atof(need('Error: --repeat-delay argument given but no time specified.\n\n')));
-        if (f < 0) fail('Error: --repeat-delay argument must be >=0.0.\n\n');
-        cfg.repeatDelayUs = Math.trunc(Math.fround(f * 1.0e6));
-        i++;
-        break;
-      }
-      case '--retain-as-published':
-        if (kind === 'pub') unknown(arg);
-        cfg.retainAsPublished = true;
-        break;
-      case '--retained-only':
-        if (kind !== 'sub') unknown(arg);
-        cfg.retainedOnly = true;
-        break;
-      case '-s':
-      case '--stdin-file':
-        if (kind === 'sub') unknown(arg);
-        if (cfg.pubMode !== MsgMode.NONE) fail('Error: Only one type of message can be sent at once.\n\n');
-        cfg.pubMode = MsgMode.STDIN_FILE;
-        break;
-      case '-t':
-      case '--topic':
-        addTopic(cfg, kind, need('Error: -t argument given but no topic specified.\n\n'), '-t');
-        i++;
-        break;
-      case '-T':
-      case '--filter-out': {
-        if (kind !== 'sub') unknown(arg);
-        const t = need('Error: -T argument given but no topic filter specified.\n\n');
-        if (!isValidMqttUtf8(t)) fail('Error: Malformed UTF-8 in -T argument.\n\n');
-        if (!isValidSubscribeFilter(t)) fail(`Error: Invalid filter topic '${t}', are all '+' and '#' wildcards correct?\n`);
-        cfg.filterOuts.push(t);
-        i++;
-        break;
-      }
-      case '--tls-alpn':
-        cfg.tlsAlpn = need('Error: --tls-alpn argument given but no protocol specified.\n\n');
-        i++;
-        break;
-      case '--tls-engine':
-        cfg.tlsEngine = need('Error: --tls-engine argument given but no engine_id specified.\n\n');
-        i++;
-        break;
-      case '--tls-engine-kpass-sha1':
-        cfg.tlsEngineKpassSha1 = need('Error: --tls-engine-kpass-sha1 argument given but no kpass sha1 specified.\n\n');
-        i++;
-        break;
-      case '--tls-use-os-certs':
-        cfg.tlsUseOsCerts = true;
-        break;
-      case '--tls-version':
-        cfg.tlsVersion = need('Error: --tls-version argument given but no version specified.\n\n');
-        i++;
-        break;
-      case '-U':
-      case '--unsubscribe': {
-        if (kind !== 'sub') unknown(arg);
-        const t = need('Error: -U argument given but no unsubscribe topic specified.\n\n');
-        if (!isValidMqttUtf8(t)) fail('Error: Malformed UTF-8 in -U argument.\n\n');
-        if (!isValidSubscribeFilter(t)) {
-          fail(`Error: Invalid unsubscribe topic '${t}', are all '+' and '#' wildcards correct?\n`);
-        }
-        cfg.unsubTopics.push(t);
-        i++;
-        break;
-      }
-      case '-u':
-      case '--username':
-        cfg.username = need('Error: -u argument given but no username specified.\n\n');
-        i++;
-        break;
-      case '--unix':
-        cfg.host = need('Error: --unix argument given but no socket path specified.\n\n');
-        cfg.port = 0;
-        cfg.unixSocket = true;
-        i++;
-        break;
-      case '-V':
-      case '--protocol-version': {
-        const v = need('Error: --protocol-version argument given but no version specified.\n\n');
-        if (v === 'mqttv31' || v === '31') cfg.protocolVersion = 3;
-        else if (v === 'mqttv311' || v === '311') cfg.protocolVersion = 4;
-        else if (v === 'mqttv5' || v === '5') cfg.protocolVersion = 5;
-        else fail('Error: Invalid protocol version argument given.\n\n');
-        i++;
-        break;
-      }
-      case '-v':
-      case '--verbose':
-        if (kind === 'pub') unknown(arg);
-        cfg.verbose = true;
-        break;
-      case '--version':
-        throw new Stop('version');
-      case '-W': {
-        if (kind === 'pub') unknown(arg);
-        const v = atoi(need('Error: -W argument given but no timeout specified.\n\n'));
-        if (v < 1) fail(`Error: Invalid timeout "${v}".\n\n`);
-        cfg.timeout = v;
-        i++;
-        break;
-      }
-      case '--will-payload':
-        cfg.willPayload = need('Error: --will-payload argument given but no will payload specified.\n\n');
-        i++;
-        break;
-      case '--will-qos': {
-        const v = atoi(need('Error: --will-qos argument given but no will QoS specified.\n\n'));
-        if (v < 0 || v > 2) fail(`Error: Invalid will QoS ${v}.\n\n`);
-        cfg.willQos = v as QoS;
-        i++;
-        break;
-      }
-      case '--will-retain':
-        cfg.willRetain = true;
-        break;
-      case '--will-topic': {
-        const t = need('Error: --will-topic argument given but no will topic specified.\n\n');
-        if (!isValidMqttUtf8(t)) fail('Error: Malformed UTF-8 in --will-topic argument.\n\n');
-        if (!isValidPublishTopic(t)) fail(`Error: Invalid will topic '${t}', does it contain '+' or '#'?\n`);
-        cfg.willTopic = t;
-        i++;
-        break;
-      }
-      case '--ws':
-        cfg.transport = 'websockets';
-        break;
-      case '-x': {
-        const v = need('Error: -x argument given but no session expiry interval specified.\n\n');
-        if (v === '∞') {
-          cfg.sessionExpiryInterval = UINT32_MAX;
-        } else {
-          const { value, used } = strtol(v, 0);
-          if (used === 0 || used !== v.length) fail('Error: session-expiry-interval not a number.\n\n');
-          if (value > BigInt(UINT32_MAX) || value < -1n) fail('Error: session-expiry-interval out of range.\n\n');
-          cfg.sessionExpiryInterval = value === -1n ? UINT32_MAX : Number(value);
-        }
-        i++;
-        break;
-      }
-      default:
-        unknown(arg);
-    }
+  const { occurrences, unknown } = parseArgv(optionTable(kind), argv);
+  for (const { spec, values, complete } of occurrences) {
+    spec.precheck?.(cfg);
+    // -D reports its own missing values, after checking the ones it has.
+    if (!complete && spec.missing !== undefined) fail(spec.missing);
+    spec.apply(cfg, values[0] as string, values, kind);
   }
+  if (unknown !== undefined) fail(`Error: Unknown option '${unknown}'.\n`);
 }
 
 function parseUrl(cfg: ClientConfig, kind: Kind, urlArg: string): void {
