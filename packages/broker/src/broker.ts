@@ -19,6 +19,7 @@ import { RetainedStore } from './router/retained-store.js';
 import { SubscriptionTree, type Subscription } from './router/subscription-tree.js';
 import { NEVER_EXPIRES, Session, type OutgoingMessage } from './session/session.js';
 import type { SecurityHooks } from './security.js';
+import type { BrokerJournal } from './persist/journal.js';
 import { checkListenerFiles, openListener, type BoundListener, type OpenedListeners, type Peer } from './transport/listeners.js';
 import type { BrokerSettings, ListenerSettings } from './settings.js';
 import { SysTree } from './sys/sys-tree.js';
@@ -88,6 +89,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private idleSweep: NodeJS.Timeout | undefined;
   /** Counts state changes (messages, subscriptions) for autosave_on_changes. */
   changes = 0;
+  /**
+   * The journal (persistence_journal true): every change a snapshot would record is appended
+   * where it happens, guarded by this one check so the broker without it pays nothing more.
+   */
+  journal: BrokerJournal | undefined = undefined;
   /** Increments per publish; sessions remember it to deliver one copy to 3.x clients. */
   private publishSeq = 0;
   readonly startedAt = Date.now();
@@ -202,6 +208,15 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (expiry === NEVER_EXPIRES && this.settings.persistentClientExpiration !== undefined) {
       session.expiryInterval = this.settings.persistentClientExpiration;
     }
+    const journal = this.journal;
+    if (journal !== undefined) {
+      session.username = conn.username;
+      if (journal.sessionAttached(session)) {
+        // A new persistent session: CONNACK (and all after it) waits until the journal has it.
+        conn.holdOutput();
+        journal.afterDurable(() => conn.releaseOutput());
+      }
+    }
     return { session, present };
   }
 
@@ -226,6 +241,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.changes++;
     const previous = session.subscriptions.get(sub.filter);
     session.subscriptions.set(sub.filter, sub);
+    if (this.journal !== undefined && session.journaled) this.journal.subscribe(session, sub);
     const isNew = this.tree.add(sub, treeFilter);
     return previous === undefined && isNew;
   }
@@ -234,6 +250,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const sub = session.subscriptions.get(filter);
     if (!sub) return false;
     session.subscriptions.delete(filter);
+    if (this.journal !== undefined && session.journaled && sub.group === undefined) this.journal.unsubscribe(session, filter);
     const treeFilter = sub.group !== undefined ? filter.slice(8 + sub.group.length) : filter;
     return this.tree.remove(session, treeFilter, sub.group);
   }
@@ -246,7 +263,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
   publish(message: StoredMessage): number {
     if (this.listenerCount('publish') > 0) this.emit('publish', message);
     this.changes++;
-    if (message.retain) this.retained.set(message.topic, message);
+    if (message.retain) {
+      this.retained.set(message.topic, message);
+      // $SYS values are never persisted (reference 6 / 11.15).
+      if (this.journal !== undefined && !message.topic.startsWith('$SYS')) this.journal.retain(message);
+    }
     const { subs, groups } = this.tree.match(message.topic);
     if (subs.length === 0 && groups.length === 0) return 0;
     const seq = ++this.publishSeq;
@@ -308,6 +329,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
         const out: OutgoingMessage = { message, qos, retain, subscriptionIdentifiers: subIds, packetId, state: 'publish' };
         session.inflight.set(packetId, out);
         session.inflightBytes += message.payload.length;
+        if (this.journal !== undefined && session.journaled) this.journal.outgoing(session, out);
         this.writePublish(conn, session, message, qos, retain, false, packetId, subIds, Date.now());
         return;
       }
@@ -335,8 +357,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
       }
       return;
     }
-    session.queue.push({ message, qos, retain, subscriptionIdentifiers: subIds, packetId: 0, state: 'queued' });
+    const out: OutgoingMessage = { message, qos, retain, subscriptionIdentifiers: subIds, packetId: 0, state: 'queued' };
+    session.queue.push(out);
     session.queuedBytes += message.payload.length;
+    if (this.journal !== undefined && session.journaled) this.journal.outgoing(session, out);
   }
 
   /** Moves queued messages into flight while the client's quota allows. */
@@ -344,21 +368,23 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const conn = session.connection;
     if (!conn || conn.state !== 'connected') return;
     const now = Date.now();
+    const journal = session.journaled ? this.journal : undefined;
     let sent = false;
     for (let out = session.queue.peek(); out !== undefined; out = session.queue.peek()) {
       if (out.qos > 0 && !this.hasRoom(session)) break;
       session.queue.shift();
       sent = true;
       session.queuedBytes -= out.message.payload.length;
-      if (out.message.isExpired(now)) continue;
-      if (out.qos === 0) {
-        this.writePublish(conn, session, out.message, 0, out.retain, false, 0, out.subscriptionIdentifiers, now);
+      if (out.message.isExpired(now) || out.qos === 0) {
+        journal?.dequeue(session, 0);
+        if (out.qos === 0 && !out.message.isExpired(now)) this.writePublish(conn, session, out.message, 0, out.retain, false, 0, out.subscriptionIdentifiers, now);
         continue;
       }
       out.packetId = session.allocatePacketId();
       out.state = 'publish';
       session.inflight.set(out.packetId, out);
       session.inflightBytes += out.message.payload.length;
+      journal?.dequeue(session, out.packetId);
       this.writePublish(conn, session, out.message, out.qos, out.retain, false, out.packetId, out.subscriptionIdentifiers, now);
     }
     if (sent) session.dropNoticeLogged = false;
@@ -370,6 +396,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (!out) return;
     session.inflight.delete(packetId);
     session.inflightBytes -= out.message.payload.length;
+    if (this.journal !== undefined && session.journaled) this.journal.complete(session, packetId);
     if (session.queue.length > 0) this.flushQueue(session);
   }
 
@@ -445,6 +472,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       this.removeSession(session);
     } else {
       session.disconnectedAt = Date.now();
+      if (this.journal !== undefined && session.journaled) this.journal.sessionDetached(session);
       if (session.expiryInterval !== NEVER_EXPIRES && reason.kind !== 'shutdown') this.scheduleExpiry(session, session.expiryInterval * 1000);
     }
   }
@@ -484,6 +512,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   private removeSession(session: Session): void {
     session.clearTimers();
+    if (this.journal !== undefined && session.journaled) this.journal.sessionEnded(session);
     for (const [filter, sub] of session.subscriptions) {
       const treeFilter = sub.group !== undefined ? filter.slice(8 + sub.group.length) : filter;
       this.tree.remove(session, treeFilter, sub.group);

@@ -14,7 +14,7 @@ import { ALL_LOG_TYPES, type BrokerConfig, type ConfigMessage } from './config/t
 
 import { Logger } from './log.js';
 import { ListenerOpenError, reloadListenerCertificates } from './transport/tls.js';
-import { PersistenceManager } from './persist/persistence-manager.js';
+import { PersistenceManager, PersistenceStartupError } from './persist/persistence-manager.js';
 import { VERSION_STRING } from './version.js';
 
 /** Messages printed before the logger exists go to stderr with Mosquitto's timestamp prefix. */
@@ -74,10 +74,19 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
       path: config.persistenceFilePath,
       autosaveInterval: config.autosaveInterval,
       autosaveOnChanges: config.autosaveOnChanges,
+      journal: config.persistenceJournal,
+      journalSyncMs: config.persistenceJournalSyncMs,
+      onCorruption: config.persistenceOnCorruption,
     });
     try {
       await persistence.restore();
     } catch (e) {
+      if (e instanceof PersistenceStartupError) {
+        // A corrupt journal (docs/durable-journal.md): its lines, then exit 3.
+        for (const line of e.lines) log.error(line);
+        process.exitCode = e.exitCode;
+        return;
+      }
       log.error(e instanceof Error ? e.message : String(e));
       log.error("Error: Couldn't open database.");
       process.exitCode = 1;
@@ -129,7 +138,7 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
     for (const b of bridges) b.stop();
     await broker.stop();
     persistence?.stop();
-    await persistence?.save(true);
+    await persistence?.close();
     if (settings.pidFile) {
       try {
         unlinkSync(settings.pidFile);

@@ -20,6 +20,15 @@ export function lastMessageStoreId(): number {
   return lastStoreId;
 }
 
+/**
+ * Continues counting from `id` (when it is higher): a restarted broker in journal mode picks up
+ * after the ids its database and journal used, and each snapshot reserves a fresh one, so a
+ * snapshot's "last db id" names it (docs/durable-journal.md).
+ */
+export function advanceStoreIds(id: number): void {
+  if (id > lastStoreId) lastStoreId = id;
+}
+
 export class StoredMessage {
   /** This message's store id (mosquitto.db MSG_STORE). */
   readonly storeId = ++lastStoreId;
@@ -34,6 +43,8 @@ export class StoredMessage {
   /** Client id of the publisher, for no-local. Empty for broker-made messages. */
   readonly origin: string;
   readonly originUsername: string | undefined;
+  /** The journal generation this message was last written in (persist/journal.ts); 0 = never. */
+  journalGen = 0;
 
   private prepared3: PreparedPublish | undefined;
   private prepared5: PreparedPublish | undefined;

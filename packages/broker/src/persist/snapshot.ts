@@ -10,9 +10,11 @@ import {
   SESSION_EXPIRY_NEVER,
   SubscriptionOption,
   type ClientMsgRecord,
+  type ClientRecord,
   type DbRecord,
   type DbState,
   type MsgStoreRecord,
+  type SubRecord,
 } from '@skeeter/persistence';
 import type { Broker } from '../broker.js';
 import { lastMessageStoreId, StoredMessage } from '../message.js';
@@ -52,18 +54,7 @@ export function* snapshotRecords(broker: Broker, shutdown: number): Generator<Db
   const sessions = [...broker.sessions.values()].filter((s) => s.persistent);
   for (const s of sessions) {
     const clientId = Buffer.from(s.clientId, 'utf8');
-    const expiryTime = s.connection || s.expiryInterval === SESSION_EXPIRY_NEVER || s.disconnectedAt === 0
-      ? 0n
-      : BigInt(Math.floor((s.disconnectedAt + s.expiryInterval * 1000) / 1000));
-    yield {
-      kind: 'client',
-      clientId,
-      username: bytes(s.username),
-      sessionExpiryTime: expiryTime,
-      sessionExpiryInterval: s.expiryInterval,
-      lastMid: s.lastPacketId,
-      listenerPort: s.listenerPort,
-    };
+    yield clientRecord(s, clientId);
     for (const [mid, m] of s.incomingQos2) {
       if (!m || !written.has(m)) continue;
       yield clientMessage(clientId, BigInt(m.storeId), mid, 2, ClientMessageState.WAIT_FOR_PUBREL, false, MessageDirection.IN, null);
@@ -81,18 +72,40 @@ export function* snapshotRecords(broker: Broker, shutdown: number): Generator<Db
     const clientId = Buffer.from(s.clientId, 'utf8');
     for (const sub of s.subscriptions.values()) {
       // Shared subscriptions are not persisted by Mosquitto 2.0.
-      if (sub.group !== undefined) continue;
-      yield {
-        kind: 'sub',
-        clientId,
-        topic: Buffer.from(sub.filter, 'utf8'),
-        qos: sub.qos,
-        options: (sub.noLocal ? SubscriptionOption.NO_LOCAL : 0) | (sub.retainAsPublished ? SubscriptionOption.RETAIN_AS_PUBLISHED : 0) | (sub.retainHandling << 4),
-        identifier: sub.identifiers?.[0] ?? 0,
-      };
+      const r = subRecord(clientId, sub);
+      if (r) yield r;
     }
   }
   for (const m of retained) if (written.has(m)) yield { kind: 'retain', storeId: BigInt(m.storeId) };
+}
+
+/** The CLIENT record of a persistent session (also appended to the journal when it changes). */
+export function clientRecord(s: Session, clientId: Buffer): ClientRecord {
+  const expiryTime = s.connection || s.expiryInterval === SESSION_EXPIRY_NEVER || s.disconnectedAt === 0
+    ? 0n
+    : BigInt(Math.floor((s.disconnectedAt + s.expiryInterval * 1000) / 1000));
+  return {
+    kind: 'client',
+    clientId,
+    username: bytes(s.username),
+    sessionExpiryTime: expiryTime,
+    sessionExpiryInterval: s.expiryInterval,
+    lastMid: s.lastPacketId,
+    listenerPort: s.listenerPort,
+  };
+}
+
+/** The SUB record of a subscription, or undefined for a shared one (Mosquitto 2.0 does not persist those). */
+export function subRecord(clientId: Buffer, sub: Subscription): SubRecord | undefined {
+  if (sub.group !== undefined) return undefined;
+  return {
+    kind: 'sub',
+    clientId,
+    topic: Buffer.from(sub.filter, 'utf8'),
+    qos: sub.qos,
+    options: (sub.noLocal ? SubscriptionOption.NO_LOCAL : 0) | (sub.retainAsPublished ? SubscriptionOption.RETAIN_AS_PUBLISHED : 0) | (sub.retainHandling << 4),
+    identifier: sub.identifiers?.[0] ?? 0,
+  };
 }
 
 /** Every message a session refers to: held QoS 2 messages, in flight, queued. */
@@ -102,7 +115,7 @@ function* messagesOf(s: Session): Generator<StoredMessage> {
   for (const out of s.queue) yield out.message;
 }
 
-function messageRecord(m: StoredMessage): MsgStoreRecord {
+export function messageRecord(m: StoredMessage): MsgStoreRecord {
   return {
     kind: 'msg_store',
     storeId: BigInt(m.storeId),
@@ -119,12 +132,12 @@ function messageRecord(m: StoredMessage): MsgStoreRecord {
   };
 }
 
-function outgoing(clientId: Buffer, out: OutgoingMessage, state: number): ClientMsgRecord {
+export function outgoing(clientId: Buffer, out: OutgoingMessage, state: number): ClientMsgRecord {
   const props = out.subscriptionIdentifiers ? toDbProperties({ subscriptionIdentifiers: out.subscriptionIdentifiers }) : null;
   return clientMessage(clientId, BigInt(out.message.storeId), out.packetId, out.qos, state, out.retain, MessageDirection.OUT, props);
 }
 
-function clientMessage(
+export function clientMessage(
   clientId: Buffer,
   storeId: bigint,
   mid: number,

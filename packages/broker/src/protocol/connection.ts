@@ -225,9 +225,27 @@ export class Connection {
     if (this.broker.log.debugEnabled) this.broker.log.debug(line);
   }
 
+  /** Output held back until the journal has this client's new session (persist/journal.ts). */
+  private heldOutput: Buffer[] | undefined;
+
+  /** Holds everything sent from now on (CONNACK first) until releaseOutput. */
+  holdOutput(): void {
+    this.heldOutput ??= [];
+  }
+
+  releaseOutput(): void {
+    const held = this.heldOutput;
+    this.heldOutput = undefined;
+    if (held) for (const b of held) this.send(b);
+  }
+
   /** Queues bytes for the socket; everything sent in one tick leaves in one write (flush). */
   send(buf: Buffer): void {
     if (this.state === 'closed') return;
+    if (this.heldOutput !== undefined) {
+      this.heldOutput.push(buf);
+      return;
+    }
     this.broker.stats.bytesSent += buf.length;
     this.broker.stats.messagesSent++;
     if (this.out === null) {

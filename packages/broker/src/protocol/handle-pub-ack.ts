@@ -21,24 +21,43 @@ export function handlePubrec(conn: Connection, packet: PubrecPacket): void {
     if (out) conn.broker.completeDelivery(session, packet.packetId);
     return;
   }
-  if (out) out.state = 'pubrel';
-  else conn.broker.log.warning(`Warning: Received PUBREC from ${conn.clientId} for an unknown packet identifier ${packet.packetId}.`);
+  const journal = conn.broker.journal;
+  if (out) {
+    out.state = 'pubrel';
+    if (journal !== undefined && session.journaled) journal.pubrecReceived(session, packet.packetId);
+  } else {
+    conn.broker.log.warning(`Warning: Received PUBREC from ${conn.clientId} for an unknown packet identifier ${packet.packetId}.`);
+  }
   // Mosquitto answers an unknown id with a plain PUBREL (reason 0), which ends the peer's flow.
-  conn.debug(`Sending PUBREL to ${conn.clientId} (m${packet.packetId})`);
-  conn.sendPacket({ type: PacketType.Pubrel, packetId: packet.packetId, reasonCode: 0, properties: {} });
+  const pubrel = (): void => {
+    conn.debug(`Sending PUBREL to ${conn.clientId} (m${packet.packetId})`);
+    conn.sendPacket({ type: PacketType.Pubrel, packetId: packet.packetId, reasonCode: 0, properties: {} });
+  };
+  // With the journal, PUBREL waits until the new state is on disk: after a crash the message
+  // is never sent again as a PUBLISH the client already completed.
+  if (journal === undefined) pubrel();
+  else journal.afterDurable(pubrel);
 }
 
 export function handlePubrel(conn: Connection, packet: PubrelPacket): void {
   conn.debug(`Received PUBREL from ${conn.clientId} (Mid: ${packet.packetId})`);
   const session = conn.session!;
   const message = session.incomingQos2.get(packet.packetId);
+  const journal = conn.broker.journal;
   if (message !== undefined) {
     session.incomingQos2.delete(packet.packetId);
+    // The release and the deliveries it makes land in the same journal frame: all or nothing.
+    if (message && journal !== undefined && session.journaled) journal.incomingReleased(session, packet.packetId);
     if (message) conn.broker.publish(message);
   }
   // An unknown id still gets PUBCOMP with reason 0, as Mosquitto 2.0 sends it.
-  conn.debug(`Sending PUBCOMP to ${conn.clientId} (m${packet.packetId})`);
-  conn.sendPacket({ type: PacketType.Pubcomp, packetId: packet.packetId, reasonCode: 0, properties: {} });
+  const pubcomp = (): void => {
+    conn.debug(`Sending PUBCOMP to ${conn.clientId} (m${packet.packetId})`);
+    conn.sendPacket({ type: PacketType.Pubcomp, packetId: packet.packetId, reasonCode: 0, properties: {} });
+  };
+  // With the journal, PUBCOMP waits until the deliveries are on disk.
+  if (journal === undefined) pubcomp();
+  else journal.afterDurable(pubcomp);
 }
 
 export function handlePubcomp(conn: Connection, packet: PubcompPacket): void {

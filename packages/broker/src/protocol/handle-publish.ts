@@ -90,8 +90,13 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
       const matched = message ? broker.publish(message) : 0;
       // v5 tells the publisher when nobody was subscribed (0x10), as Mosquitto 2.0.20 does.
       const rc = v === 5 ? (dropReason || (matched === 0 ? ReasonCode.NoMatchingSubscribers : 0)) : 0;
-      conn.debug(`Sending PUBACK to ${conn.clientId} (m${packet.packetId}, rc${rc})`);
-      conn.sendPacket({ type: PacketType.Puback, packetId: packet.packetId, reasonCode: rc, properties: {} });
+      const puback = (): void => {
+        conn.debug(`Sending PUBACK to ${conn.clientId} (m${packet.packetId}, rc${rc})`);
+        conn.sendPacket({ type: PacketType.Puback, packetId: packet.packetId, reasonCode: rc, properties: {} });
+      };
+      // With the journal, PUBACK waits for the fsync that covers the message (durable mode).
+      if (broker.journal === undefined) puback();
+      else broker.journal.afterDurable(puback);
       return;
     }
     case 2: {
@@ -101,10 +106,16 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
           rc = ReasonCode.QuotaExceeded;
         } else {
           session.incomingQos2.set(packet.packetId, message);
+          if (message && broker.journal !== undefined && session.journaled) broker.journal.incoming(session, packet.packetId, message);
         }
       }
-      conn.debug(`Sending PUBREC to ${conn.clientId} (m${packet.packetId}, rc${v === 5 ? rc : 0})`);
-      conn.sendPacket({ type: PacketType.Pubrec, packetId: packet.packetId, reasonCode: v === 5 ? rc : 0, properties: {} });
+      const pubrec = (): void => {
+        conn.debug(`Sending PUBREC to ${conn.clientId} (m${packet.packetId}, rc${v === 5 ? rc : 0})`);
+        conn.sendPacket({ type: PacketType.Pubrec, packetId: packet.packetId, reasonCode: v === 5 ? rc : 0, properties: {} });
+      };
+      // With the journal, PUBREC waits for the fsync that covers the held message.
+      if (broker.journal === undefined) pubrec();
+      else broker.journal.afterDurable(pubrec);
       return;
     }
   }

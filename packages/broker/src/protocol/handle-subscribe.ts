@@ -46,19 +46,26 @@ export function handleSubscribe(conn: Connection, packet: SubscribePacket): void
       retained.push({ sub, messages: broker.retained.match(mount + inner) });
     }
   }
-  conn.debug(`Sending SUBACK to ${conn.clientId}`);
-  conn.sendPacket(
-    conn.protocolVersion === 5
-      ? { type: PacketType.Suback, packetId: packet.packetId, reasonCodes, properties: {} }
-      : { type: PacketType.Suback, packetId: packet.packetId, reasonCodes },
-  );
-  const now = Date.now();
-  for (const { sub, messages } of retained) {
-    for (const m of messages) {
-      if (m.isExpired(now)) continue;
-      const qos = broker.settings.upgradeOutgoingQos ? sub.qos : (Math.min(m.qos, sub.qos) as QoS);
-      // Retained messages sent on subscribe keep retain=1 [MQTT-3.3.1-8].
-      broker.deliver(session, m, qos, true, sub.identifiers);
+  const suback = (): void => {
+    conn.debug(`Sending SUBACK to ${conn.clientId}`);
+    conn.sendPacket(
+      conn.protocolVersion === 5
+        ? { type: PacketType.Suback, packetId: packet.packetId, reasonCodes, properties: {} }
+        : { type: PacketType.Suback, packetId: packet.packetId, reasonCodes },
+    );
+    const now = Date.now();
+    for (const { sub, messages } of retained) {
+      for (const m of messages) {
+        if (m.isExpired(now)) continue;
+        const qos = broker.settings.upgradeOutgoingQos ? sub.qos : (Math.min(m.qos, sub.qos) as QoS);
+        // Retained messages sent on subscribe keep retain=1 [MQTT-3.3.1-8].
+        broker.deliver(session, m, qos, true, sub.identifiers);
+      }
     }
-  }
+  };
+  // With the journal, SUBACK (and the retained messages after it) waits for the subscriptions' fsync.
+  if (broker.journal === undefined) suback();
+  else broker.journal.afterDurable(() => {
+    if (broker.sessions.get(session.clientId) === session) suback();
+  });
 }

@@ -16,10 +16,15 @@ export function handleUnsubscribe(conn: Connection, packet: UnsubscribePacket): 
     if (broker.log.enabled('unsubscribe')) broker.log.write('unsubscribe', `${conn.clientId} ${topic}`);
     reasonCodes.push(existed ? 0 : ReasonCode.NoSubscriptionExisted);
   }
-  conn.debug(`Sending UNSUBACK to ${conn.clientId}`);
-  conn.sendPacket(
-    conn.protocolVersion === 5
-      ? { type: PacketType.Unsuback, packetId: packet.packetId, reasonCodes, properties: {} }
-      : { type: PacketType.Unsuback, packetId: packet.packetId, reasonCodes: [] },
-  );
+  const unsuback = (): void => {
+    conn.debug(`Sending UNSUBACK to ${conn.clientId}`);
+    conn.sendPacket(
+      conn.protocolVersion === 5
+        ? { type: PacketType.Unsuback, packetId: packet.packetId, reasonCodes, properties: {} }
+        : { type: PacketType.Unsuback, packetId: packet.packetId, reasonCodes: [] },
+    );
+  };
+  // With the journal, UNSUBACK waits for the fsync that covers the removal.
+  if (broker.journal === undefined) unsuback();
+  else broker.journal.afterDurable(unsuback);
 }

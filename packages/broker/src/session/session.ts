@@ -65,6 +65,8 @@ export class Session {
   /** Whether the "messages are being dropped" notice was logged since the queue last had room. */
   dropNoticeLogged = false;
   nextPacketId = 1;
+  /** Whether the journal holds this session (persist/journal.ts): its changes are then appended. */
+  journaled = false;
 
   constructor(clientId: string) {
     this.clientId = clientId;
