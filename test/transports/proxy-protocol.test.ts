@@ -7,7 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
 import { connect, pingreq, pingresp } from '../helpers/mqtt-bytes.js';
 import { eventually, logLines, runBrokerToExit } from './helpers.js';
@@ -261,6 +264,35 @@ test('websockets behind PROXY v2: the header comes before the HTTP upgrade', asy
     p.socket.destroy();
   } finally {
     await ws.stop();
+  }
+});
+
+test('unix socket listeners take the PROXY header too; UNKNOWN keeps the socket path', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skeeter-proxy-unix-'));
+  const path = join(dir, 'mqtt.sock');
+  const broker = await startBroker({ verbose: true, config: [`listener 0 ${path}`, 'enable_proxy_protocol 1'] });
+  try {
+    await eventually(() => / running$/m.test(broker.stderr()), 5000, 'the running line');
+    for (const [header, expected] of [
+      ['PROXY TCP4 192.0.2.5 127.0.0.1 6275 1234\r\n', 'New client connected from 192.0.2.5:6275 as unix-proxied (p2, c1, k60).'],
+      ['PROXY UNKNOWN\r\n', `New client connected from ${path}:0 as unix-unknown (p2, c1, k60).`],
+    ] as const) {
+      const socket = netConnect({ path });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+      });
+      let got = Buffer.alloc(0);
+      socket.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+      socket.write(Buffer.concat([Buffer.from(header), connect(4, { clientId: expected.includes('unknown') ? 'unix-unknown' : 'unix-proxied' })]));
+      await eventually(() => got.length >= 4, 5000, 'the CONNACK');
+      assert.deepEqual(got.subarray(0, 4), Buffer.from([0x20, 0x02, 0x00, 0x00]));
+      socket.destroy();
+      await eventually(() => broker.stderr().includes(expected), 5000, expected);
+    }
+  } finally {
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
