@@ -1,9 +1,9 @@
 /**
  * JavaScript plugins (`plugin <path>` + `plugin_opt_*`): basic-auth and acl-check callbacks in
  * Mosquitto's chain order, a throwing callback counted as "deny", reload events, and a C `.so`
- * refused with Mosquitto's load-error lines. The `mosquitto` process still refuses `plugin`
- * lines while IMPLEMENTED_FEATURES.plugins is false, so these tests drive a library Broker
- * through the same `installBrokerSecurity` the process uses.
+ * refused with Mosquitto's load-error lines. These tests drive a library Broker through the
+ * same `installBrokerSecurity` the process uses (plugin-events.test.ts and
+ * example-plugins.test.ts run the `mosquitto` process with `plugin` lines).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +35,8 @@ writeFileSync(
 export function pluginInit(host, options) {
   const users = new Map(options.users.split(',').map((u) => u.split('=')));
   host.register('basic-auth', async (client, username, password) => {
+    // Called for clients without a user name too (Mosquitto 2.0).
+    if (username === undefined) return client.clientId === 'anon-deny' ? 'deny' : client.clientId === 'anon-allow' ? 'allow' : 'defer';
     if (username === 'thrower') throw new Error('boom');
     if (username === 'defer-me') return 'defer';
     const want = users.get(username);
@@ -106,8 +108,23 @@ test('basic-auth: the plugin decides, defer means refused, a throw is a refusal 
     assert.equal(await connack(r.port, { username: 'defer-me', password: 'x' }), 5);
     assert.equal(await connack(r.port, { username: 'thrower', password: 'x' }), 5);
     assert.ok(r.lines.some((l) => l.startsWith(`Error: Plugin "${plugin}" failed in its basic-auth callback: boom`)), r.lines.join('\n'));
-    // Clients without a user name only meet allow_anonymous (see the report: the hook is not called for them).
+    // Clients without a user name go through the plugin too: its 'deny' is final, its 'defer'
+    // leaves them to allow_anonymous (true here).
     assert.equal(await connack(r.port, {}), 0);
+    assert.equal(await connack(r.port, { clientId: 'anon-deny' }), 5);
+    assert.equal(await connack(r.port, { clientId: 'anon-deny' }, 5), 0x87);
+  } finally {
+    await r.broker.stop();
+  }
+});
+
+test('allow_anonymous false: a plugin may still allow a client without a user name; its defer refuses', { timeout: 30_000 }, async () => {
+  const r = await start([`plugin ${plugin}`, 'plugin_opt_users alice=a-pw', 'plugin_opt_writable ok/', 'allow_anonymous false']);
+  try {
+    assert.equal(await connack(r.port, {}), 5);
+    assert.equal(await connack(r.port, { clientId: 'anon-allow' }), 0);
+    assert.equal(await connack(r.port, { clientId: 'anon-allow' }, 5), 0);
+    assert.equal(await connack(r.port, { username: 'alice', password: 'a-pw' }), 0);
   } finally {
     await r.broker.stop();
   }

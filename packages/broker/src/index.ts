@@ -17,4 +17,19 @@ export { MOSQUITTO_VERSION, SKEETER_VERSION, VERSION_STRING } from './version.js
 export { runMosquitto } from './main.js';
 export { createBroker, ConfigError, type CreateBrokerOptions } from './create-broker.js';
 export type { BrokerEvents } from './broker.js';
-export type { AclAccess, ClientInfo, SecurityHooks } from './security.js';
+export type { AclAccess, ClientInfo, ExtendedAuthResult, ExtendedAuthStep, MessageEvent, SecurityHooks } from './security.js';
+export type {
+  AclCheckCallback,
+  BasicAuthCallback,
+  DisconnectCallback,
+  ExtAuthAnswer,
+  ExtAuthCallback,
+  ExtAuthVerdict,
+  MessageCallback,
+  PluginEvent,
+  PluginHost,
+  PluginPublishOptions,
+  PluginVerdict,
+  ReloadCallback,
+  TickCallback,
+} from './auth/index.js';

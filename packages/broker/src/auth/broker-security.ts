@@ -9,12 +9,16 @@
  * loop does; only password hashing runs off the event loop.
  */
 import { readFileSync } from 'node:fs';
+import { isValidTopicName } from '@skeeter/codec';
 import { PasswordFile } from '@skeeter/password-file';
 import type { BrokerConfig, SecurityOptions } from '../config/types.js';
 import type { LogType, ListenerSettings } from '../settings.js';
-import type { AclAccess, ClientInfo, SecurityHooks } from '../security.js';
+import type { AclAccess, ClientInfo, ExtendedAuthResult, ExtendedAuthStep, MessageEvent, SecurityHooks } from '../security.js';
 import { AclFile, type AclMessage } from './acl-file.js';
-import { pluginAclCheck, pluginBasicAuth, type LoadedPlugin } from './plugins.js';
+import { pluginAclCheck, pluginBasicAuth, pluginExtendedAuth, pluginMessage, pluginNotify, type LoadedPlugin } from './plugins.js';
+
+/** How often the tick event fires (Mosquitto calls it once per main-loop pass). */
+const TICK_MS = 100;
 
 export interface SecurityMessage {
   level: LogType;
@@ -69,6 +73,36 @@ export class BrokerSecurity {
     return this.#perListener === undefined ? this.#global : this.#perListener.get(listener);
   }
 
+  /**
+   * The plugins that hear of `client`'s messages and disconnection: its scope's, and for the
+   * broker's own connections (a bridge's local side) the global ones, as Mosquitto's bridge
+   * contexts go through the same handlers.
+   */
+  #pluginsFor(client: ClientInfo): LoadedPlugin[] {
+    if (this.#listeners.has(client.listener)) return this.#scope(client.listener)?.plugins ?? [];
+    return this.#perListener === undefined ? this.#global.plugins : [];
+  }
+
+  #tickTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Starts the tick event for the global plugins (2.0 ticks only them, so nothing ticks with
+   * per_listener_settings). The timer does not keep the process alive; `close` stops it.
+   */
+  startTicks(): void {
+    if (this.#tickTimer !== undefined || this.#perListener !== undefined) return;
+    const plugins = this.#global.plugins.filter((p) => p.tick.length > 0);
+    if (plugins.length === 0) return;
+    this.#tickTimer = setInterval(() => pluginNotify(plugins, 'tick', { now: Date.now() }), TICK_MS);
+    this.#tickTimer.unref();
+  }
+
+  /** Stops the tick timer (broker stopped, or this security replaced by a reload). */
+  close(): void {
+    if (this.#tickTimer !== undefined) clearInterval(this.#tickTimer);
+    this.#tickTimer = undefined;
+  }
+
   #scopes(): SecurityScope[] {
     return this.#perListener === undefined ? [this.#global] : [...this.#perListener.values()];
   }
@@ -91,6 +125,7 @@ export class BrokerSecurity {
   hooks(): SecurityHooks {
     const hooks: SecurityHooks = {};
     const scopes = this.#scopes();
+    const plugins = this.allPlugins();
     if (scopes.some((s) => s.passwordFile !== undefined || s.plugins.some((p) => p.basicAuth.length > 0))) {
       hooks.authenticate = (client, username, password) => {
         this.#passwords.set(client, password);
@@ -100,36 +135,71 @@ export class BrokerSecurity {
     if (scopes.some((s) => s.aclFile !== undefined || s.plugins.some((p) => p.aclCheck.length > 0))) {
       hooks.authorize = (client, access, topic, qos, retain) => this.authorize(client, access, topic, qos, retain);
     }
+    if (plugins.some((p) => p.extAuthStart.length > 0 || p.extAuthContinue.length > 0)) {
+      hooks.extendedAuth = (client, kind, step) => this.extendedAuth(client, kind, step);
+    }
+    if (plugins.some((p) => p.message.length > 0)) {
+      hooks.message = (client, message) => this.message(client, message);
+    }
+    if (plugins.some((p) => p.disconnect.length > 0)) {
+      hooks.disconnected = (client, reason) => pluginNotify(this.#pluginsFor(client), 'disconnect', client, reason);
+    }
     return hooks;
   }
 
   /**
-   * Basic authentication of a client that gave a user name. Without a password file in its
-   * scope no check is registered, and Mosquitto then allows it exactly when it allows
-   * anonymous clients.
+   * Basic authentication (mosquitto_unpwd_check), for every client that does not use extended
+   * authentication, with or without a user name. The built-in password file runs first and
+   * defers for clients without a user name; then the plugins in order; the first answer that
+   * is not "defer" wins. Nothing registered in the scope: allowed exactly when anonymous
+   * clients are (whatever the user name). Everyone deferred: allowed only for a client without
+   * a user name on a listener that allows anonymous clients.
    */
-  authenticate(client: ClientInfo, username: string, password: Uint8Array | undefined): boolean | Promise<boolean> {
+  authenticate(client: ClientInfo, username: string | undefined, password: Uint8Array | undefined): boolean | Promise<boolean> {
     if (!this.#listeners.has(client.listener)) return true;
     // Mosquitto reads a zero-length string from CONNECT as no string at all: an empty user name
     // is an anonymous client (checked on Debian's 2.0.11), and so is an empty password.
-    const user = username.length === 0 ? undefined : username;
+    const user = username === undefined || username.length === 0 ? undefined : username;
     const scope = this.#scope(client.listener);
     const file = scope?.passwordFile;
     const plugins = scope?.plugins.filter((p) => p.basicAuth.length > 0) ?? [];
     const anonymous = client.listener.allowAnonymous;
-    // Nothing registered: allowed exactly when anonymous clients are.
     if (file === undefined && plugins.length === 0) return anonymous;
     if (plugins.length === 0) {
       if (user === undefined) return anonymous;
       return file!.check(user, password).then((r) => r === 'allow');
     }
     return (async () => {
-      // The built-in check runs first; the first answer that is not "defer" wins. When all
-      // defer, only an anonymous client may pass, and only if anonymous clients are allowed.
-      let verdict = file === undefined ? 'defer' : await file.check(user, password);
+      let verdict = file === undefined || user === undefined ? 'defer' : await file.check(user, password);
       if (verdict === 'defer') verdict = await pluginBasicAuth(plugins, client, user, password);
       return verdict === 'defer' ? user === undefined && anonymous : verdict === 'allow';
     })();
+  }
+
+  /**
+   * Extended authentication (mosquitto_security_auth_start / _continue): the plugins of the
+   * client's scope in order; the broker's own connections never use it.
+   */
+  extendedAuth(client: ClientInfo, kind: 'start' | 'continue', step: ExtendedAuthStep): Promise<ExtendedAuthResult> {
+    const plugins = this.#listeners.has(client.listener) ? (this.#scope(client.listener)?.plugins ?? []) : [];
+    return pluginExtendedAuth(plugins, kind, client, step).then((r) => {
+      if (r.outcome === 'success') extendedClients.add(client);
+      return r;
+    });
+  }
+
+  /** The message event for one PUBLISH; false rejects it. */
+  message(client: ClientInfo, message: MessageEvent): boolean {
+    if (!pluginMessage(this.#pluginsFor(client), client, message)) return false;
+    // What the plugins leave must still be a message the broker can route.
+    const m = message as { payload: unknown; topic: unknown; qos: unknown; retain: unknown };
+    if (typeof m.payload === 'string') message.payload = Buffer.from(m.payload, 'utf8');
+    if (typeof m.topic !== 'string' || !isValidTopicName(m.topic) || !(message.payload instanceof Uint8Array) || (m.qos !== 0 && m.qos !== 1 && m.qos !== 2)) {
+      this.log?.({ level: 'error', text: `Error: A plugin's message callback left an invalid message (topic, payload or QoS); it is dropped.` });
+      return false;
+    }
+    message.retain = m.retain === true;
+    return true;
   }
 
   authorize(client: ClientInfo, access: AclAccess, topic: string, qos = 0, retain = false): boolean {
@@ -154,7 +224,8 @@ export class BrokerSecurity {
   async failingClients(clients: Iterable<ClientInfo>): Promise<ClientInfo[]> {
     const checks: Array<Promise<ClientInfo | undefined>> = [];
     for (const client of clients) {
-      if (!this.#listeners.has(client.listener)) continue;
+      // Clients of extended authentication are not checked again: the files say nothing of them.
+      if (!this.#listeners.has(client.listener) || extendedClients.has(client)) continue;
       if (client.username === undefined || client.username.length === 0) {
         if (!client.listener.allowAnonymous) checks.push(Promise.resolve(client));
         continue;
@@ -170,6 +241,9 @@ export class BrokerSecurity {
     return (await Promise.all(checks)).filter((c): c is ClientInfo => c !== undefined);
   }
 }
+
+/** Clients that passed extended authentication (kept across reloads). */
+const extendedClients = new WeakSet<ClientInfo>();
 
 function readFile(path: string): Buffer | undefined {
   try {

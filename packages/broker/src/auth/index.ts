@@ -2,14 +2,16 @@
  * Built-in authentication and authorisation for the `mosquitto` process: load at start, reload
  * on SIGHUP and re-check connected clients (reference 5.3, 7.3).
  */
+import { isValidTopicName, type QoS } from '@skeeter/codec';
 import type { Broker } from '../broker.js';
+import { StoredMessage } from '../message.js';
 import type { BrokerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Connection } from '../protocol/connection.js';
 import type { ListenerSettings } from '../settings.js';
 import type { SecurityOptions } from '../config/types.js';
 import { BrokerSecurity, loadBrokerSecurity, type LoadedSecurity } from './broker-security.js';
-import { loadPlugins, type LoadedPlugin } from './plugins.js';
+import { loadPlugins, pluginNotify, type LoadedPlugin, type PluginPublishOptions } from './plugins.js';
 
 export { AclFile, type AclClient, type AclEntry, type AclMessage } from './acl-file.js';
 export { BrokerSecurity, loadBrokerSecurity, type LoadedSecurity, type SecurityMessage } from './broker-security.js';
@@ -18,6 +20,13 @@ export {
   loadPlugins,
   type AclCheckCallback,
   type BasicAuthCallback,
+  type DisconnectCallback,
+  type ExtAuthAnswer,
+  type ExtAuthCallback,
+  type ExtAuthVerdict,
+  type MessageCallback,
+  type PluginPublishOptions,
+  type TickCallback,
   type PluginBroker,
   type PluginEvent,
   type PluginHost,
@@ -46,12 +55,36 @@ export async function installBrokerSecurity(broker: Broker, config: BrokerConfig
       return conns.length;
     },
     clients: () => [...broker.connections].filter((c) => c.state === 'connected'),
+    publish: (topic, payload, options) => brokerPublish(broker, topic, payload, options),
   });
   if (!loaded.ok) {
     const security = loadBrokerSecurity({ ...config, perListenerSettings: false, security: { ...config.security, passwordFile: undefined, aclFile: undefined } }, []);
     return { ...security, ok: false, exitCode: loaded.exitCode, messages: [] };
   }
   return install(broker, config, log, undefined, (_l, options) => options.plugins.flatMap((p) => loaded.plugins.get(p) ?? []));
+}
+
+/**
+ * mosquitto_broker_publish: a message from the broker itself (no origin client), to every
+ * matching subscriber or to one client's session.
+ */
+function brokerPublish(broker: Broker, topic: string, payload: Uint8Array, options: PluginPublishOptions): number {
+  if (!isValidTopicName(topic)) throw new Error(`invalid topic "${topic}"`);
+  const qos = (options.qos ?? 0) as QoS;
+  const retain = options.retain ?? false;
+  let properties = options.properties;
+  let expiresAt = 0;
+  if (properties?.messageExpiryInterval !== undefined) {
+    const { messageExpiryInterval, ...rest } = properties;
+    expiresAt = Date.now() + messageExpiryInterval * 1000;
+    properties = rest;
+  }
+  const message = new StoredMessage(topic, payload, qos, retain, properties, expiresAt, '');
+  if (options.clientId === undefined) return broker.publish(message);
+  const session = broker.sessions.get(options.clientId);
+  if (session === undefined) return 0;
+  broker.deliver(session, message, qos, false, undefined);
+  return 1;
 }
 
 /** An administrative disconnect: DISCONNECT 0x98 on MQTT 5, as Debian's 2.0.11 sends it. */
@@ -71,6 +104,8 @@ function install(
   for (const m of loaded.messages) log.write(m.level, m.text);
   loaded.security.log = (m) => log.write(m.level, m.text);
   broker.security = loaded.security.hooks();
+  previous?.close();
+  loaded.security.startTicks();
   return loaded;
 }
 
@@ -90,17 +125,11 @@ export function reloadBrokerSecurity(broker: Broker, config: BrokerConfig, log: 
   let security = loaded.security;
   if (!loaded.ok) {
     broker.security = hooks;
+    loaded.security.close();
     security = previous;
+    security.startTicks();
   }
-  for (const plugin of security.allPlugins()) {
-    for (const cb of plugin.reload) {
-      try {
-        cb(plugin.options);
-      } catch (e) {
-        plugin.failed('reload', e);
-      }
-    }
-  }
+  for (const plugin of security.allPlugins()) pluginNotify([plugin], 'reload', plugin.options);
   const connected = [...broker.connections].filter((c) => c.state === 'connected');
   void security.failingClients(connected).then((failing) => {
     for (const client of failing) {

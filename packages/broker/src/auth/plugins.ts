@@ -5,18 +5,22 @@
  * `host.register(event, callback)`. Callbacks answer 'allow', 'deny' or 'defer' (Mosquitto's
  * SUCCESS, ACL_DENIED/AUTH, PLUGIN_DEFER).
  *
- * Events available so far: 'basic-auth' (may answer with a Promise), 'acl-check' (synchronous,
- * as Mosquitto's), 'reload'. Registering any other event of the v5 API throws "not supported",
- * as mosquitto_callback_register returns MOSQ_ERR_NOT_SUPPORTED for events it does not know.
+ * Events (Mosquitto's ids in brackets): 'reload' [1], 'acl-check' [2, synchronous],
+ * 'basic-auth' [3, may answer with a Promise; called for every client, also those without a
+ * user name], 'ext-auth-start' / 'ext-auth-continue' [4/5, MQTT 5 AUTH, may answer with a
+ * Promise], 'message' [7, synchronous, may change the message], 'tick' [9], 'disconnect' [10].
+ * Registering 'control' or 'psk-key' throws "not supported", as mosquitto_callback_register
+ * returns MOSQ_ERR_NOT_SUPPORTED for events it does not offer.
  *
  * A path that is not a JavaScript module (a C `.so`) is refused with Mosquitto's load-error
  * lines and exit status 13. A callback that throws is logged and counts as 'deny'.
  */
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Properties, QoS } from '@skeeter/codec';
 import type { PluginConfig } from '../config/types.js';
 import type { LogType } from '../settings.js';
-import type { AclAccess, ClientInfo } from '../security.js';
+import type { AclAccess, ClientInfo, ExtendedAuthResult, ExtendedAuthStep, MessageEvent } from '../security.js';
 
 export type PluginVerdict = 'allow' | 'deny' | 'defer';
 
@@ -27,16 +31,51 @@ export type BasicAuthCallback = (
 ) => PluginVerdict | Promise<PluginVerdict>;
 export type AclCheckCallback = (client: ClientInfo, access: AclAccess, topic: string, qos: number, retain: boolean) => PluginVerdict;
 export type ReloadCallback = (options: Readonly<Record<string, string>>) => void;
+/**
+ * MOSQ_EVT_MESSAGE: every incoming PUBLISH after its ACL check. The callback may change the
+ * fields of `message` (topic, payload, qos, retain, properties); later plugins see the changes.
+ * 'deny' rejects the message (dropped; MQTT 5 publishers get PUBACK/PUBREC 0x87) and stops the
+ * chain; anything else (or nothing) lets it through. Must answer synchronously.
+ */
+export type MessageCallback = (client: ClientInfo, message: MessageEvent) => 'allow' | 'deny' | undefined | void;
+/** MOSQ_EVT_TICK: about every 100 ms; `now` in ms since the epoch. Global plugins only, as in 2.0. */
+export type TickCallback = (tick: { now: number }) => void;
+/** MOSQ_EVT_DISCONNECT: a client that sent CONNECT has gone; `reason` says how (e.g. 'disconnect', 'socket', 'keepalive'). */
+export type DisconnectCallback = (client: ClientInfo, reason: string) => void;
+/**
+ * What an extended-auth callback answers: a verdict, or an object with the verdict and the
+ * Authentication Data to send back ('continue' sends AUTH 0x18; on 'allow' the data goes into
+ * the CONNACK or, on re-authentication, the AUTH 0x00). `username` on 'allow' sets the client's
+ * user name (mosquitto_set_username).
+ */
+export type ExtAuthVerdict = 'allow' | 'continue' | 'deny' | 'defer';
+export type ExtAuthAnswer = ExtAuthVerdict | { verdict: ExtAuthVerdict; data?: Uint8Array | string; username?: string };
+/** MOSQ_EVT_EXT_AUTH_START (CONNECT with an Authentication Method, or AUTH 0x19) and _CONTINUE (AUTH 0x18). */
+export type ExtAuthCallback = (client: ClientInfo, step: ExtendedAuthStep) => ExtAuthAnswer | Promise<ExtAuthAnswer>;
 
 interface PluginCallbacks {
   'basic-auth': BasicAuthCallback;
   'acl-check': AclCheckCallback;
   reload: ReloadCallback;
+  message: MessageCallback;
+  tick: TickCallback;
+  disconnect: DisconnectCallback;
+  'ext-auth-start': ExtAuthCallback;
+  'ext-auth-continue': ExtAuthCallback;
 }
 export type PluginEvent = keyof PluginCallbacks;
 
-/** The v5 events skeeter does not offer yet: registering them throws. */
-const NOT_YET = new Set(['ext-auth-start', 'ext-auth-continue', 'control', 'message', 'psk-key', 'tick', 'disconnect']);
+/** The v5 events skeeter does not offer: registering them throws. */
+const NOT_OFFERED = new Set(['control', 'psk-key']);
+
+/** Options of `host.publish` (mosquitto_broker_publish). */
+export interface PluginPublishOptions {
+  qos?: QoS;
+  retain?: boolean;
+  properties?: Properties;
+  /** Deliver only to this client (mosquitto_broker_publish's clientid); all subscribers when absent. */
+  clientId?: string;
+}
 
 /** What a plugin's `pluginInit` receives. */
 export interface PluginHost {
@@ -55,6 +94,14 @@ export interface PluginHost {
   kickClientsByUsername(username: string, withWill?: boolean): number;
   /** The clients connected now. */
   clients(): ClientInfo[];
+  /** The connected client with this id (mosquitto_client_* getters), or undefined. */
+  client(clientId: string): ClientInfo | undefined;
+  /**
+   * Publishes a message from the broker itself (mosquitto_broker_publish): routed to every
+   * matching subscriber, or given to one client's session with `clientId`. Returns how many
+   * deliveries it made.
+   */
+  publish(topic: string, payload: Uint8Array | string, options?: PluginPublishOptions): number;
 }
 
 /** What the broker offers plugins (kept small so the plugin code needs no Broker). */
@@ -63,6 +110,7 @@ export interface PluginBroker {
   kickClient(clientId: string, withWill: boolean): boolean;
   kickClientsByUsername(username: string, withWill: boolean): number;
   clients(): ClientInfo[];
+  publish?(topic: string, payload: Uint8Array, options: PluginPublishOptions): number;
 }
 
 export class LoadedPlugin {
@@ -71,6 +119,11 @@ export class LoadedPlugin {
   readonly basicAuth: BasicAuthCallback[] = [];
   readonly aclCheck: AclCheckCallback[] = [];
   readonly reload: ReloadCallback[] = [];
+  readonly message: MessageCallback[] = [];
+  readonly tick: TickCallback[] = [];
+  readonly disconnect: DisconnectCallback[] = [];
+  readonly extAuthStart: ExtAuthCallback[] = [];
+  readonly extAuthContinue: ExtAuthCallback[] = [];
   readonly #log: (level: LogType, text: string) => void;
 
   constructor(path: string, options: Record<string, string>, log: (level: LogType, text: string) => void) {
@@ -85,9 +138,18 @@ export class LoadedPlugin {
     return 'deny';
   }
 
-  list<E extends PluginEvent>(event: E): PluginCallbacks[E][] {
-    const lists = { 'basic-auth': this.basicAuth, 'acl-check': this.aclCheck, reload: this.reload };
-    return lists[event] as PluginCallbacks[E][];
+  list<E extends PluginEvent>(event: E): PluginCallbacks[E][] | undefined {
+    const lists: { [K in PluginEvent]: PluginCallbacks[K][] } = {
+      'basic-auth': this.basicAuth,
+      'acl-check': this.aclCheck,
+      reload: this.reload,
+      message: this.message,
+      tick: this.tick,
+      disconnect: this.disconnect,
+      'ext-auth-start': this.extAuthStart,
+      'ext-auth-continue': this.extAuthContinue,
+    };
+    return Object.hasOwn(lists, event) ? lists[event] : undefined;
   }
 }
 
@@ -100,6 +162,12 @@ export interface LoadedPlugins {
 
 const LEVELS: Record<string, LogType> = { debug: 'debug', info: 'information', notice: 'notice', warning: 'warning', error: 'error' };
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
+
+/** Node 22.6+ run with type stripping (on by default from 23.6) imports .ts files itself. */
+function canStripTypes(): boolean {
+  return Boolean((process.features as { typescript?: unknown }).typescript);
+}
 
 /** Loads every plugin in declaration order, logging as Mosquitto does; stops at the first failure. */
 export async function loadPlugins(configs: readonly PluginConfig[], broker: PluginBroker): Promise<LoadedPlugins> {
@@ -112,7 +180,15 @@ export async function loadPlugins(configs: readonly PluginConfig[], broker: Plug
   for (const config of configs) {
     const path = config.path;
     broker.log('information', `Loading plugin: ${path}`);
-    if (!JS_EXTENSIONS.has(extname(path))) {
+    const ext = extname(path);
+    if (TS_EXTENSIONS.has(ext) && !canStripTypes()) {
+      return fail(
+        path,
+        `this Node.js (${process.version}) cannot load TypeScript: compile the plugin to JavaScript first ` +
+          '(e.g. `npx tsc` or `npx esbuild plugin.ts --format=esm --platform=node --outfile=plugin.mjs`) and name the .mjs/.js file.',
+      );
+    }
+    if (!JS_EXTENSIONS.has(ext) && !TS_EXTENSIONS.has(ext)) {
       return fail(path, 'skeeter loads JavaScript plugins only (.js, .mjs, .cjs); a C plugin (.so) cannot be loaded.');
     }
     let module: { pluginInit?: unknown };
@@ -128,7 +204,7 @@ export async function loadPlugins(configs: readonly PluginConfig[], broker: Plug
     const host: PluginHost = {
       path,
       register(event, callback) {
-        if (NOT_YET.has(event)) throw new Error(`event "${event}" is not supported by skeeter yet`);
+        if (NOT_OFFERED.has(event)) throw new Error(`event "${event}" is not supported by skeeter`);
         const list = plugin.list(event);
         if (list === undefined) throw new Error(`unknown event "${String(event)}"`);
         // MOSQ_ERR_ALREADY_EXISTS: the same callback twice for one event.
@@ -145,6 +221,12 @@ export async function loadPlugins(configs: readonly PluginConfig[], broker: Plug
       kickClient: (id, withWill = false) => broker.kickClient(id, withWill),
       kickClientsByUsername: (username, withWill = false) => broker.kickClientsByUsername(username, withWill),
       clients: () => broker.clients(),
+      client: (id) => broker.clients().find((c) => c.clientId === id),
+      publish(topic, payload, publishOptions = {}) {
+        if (broker.publish === undefined) throw new Error('publishing is not available here');
+        const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+        return broker.publish(topic, bytes, publishOptions);
+      },
     };
     try {
       await (module.pluginInit as (h: PluginHost, o: Readonly<Record<string, string>>) => unknown)(host, options);
@@ -200,4 +282,84 @@ export function pluginAclCheck(
     }
   }
   return 'defer';
+}
+
+/**
+ * The message chain (plugin__handle_message): every callback in order sees the message as the
+ * ones before left it; the first 'deny' (or throw, or a Promise: the chain is synchronous)
+ * rejects it. Returns false when rejected.
+ */
+export function pluginMessage(plugins: readonly LoadedPlugin[], client: ClientInfo, message: MessageEvent): boolean {
+  for (const p of plugins) {
+    for (const cb of p.message) {
+      let v: unknown;
+      try {
+        v = cb(client, message);
+        if (v !== undefined && v !== 'allow' && v !== 'deny') throw new Error(`message callbacks answer 'allow' or 'deny' synchronously, not ${describe(v)}`);
+      } catch (e) {
+        v = p.failed('message', e);
+      }
+      if (v === 'deny') return false;
+    }
+  }
+  return true;
+}
+
+function describe(v: unknown): string {
+  if (v instanceof Promise) return 'a Promise';
+  return typeof v === 'string' ? `'${v}'` : typeof v;
+}
+
+/** Notification events: every callback is called; a throw is logged and the others still run. */
+export function pluginNotify<E extends 'tick' | 'disconnect' | 'reload'>(
+  plugins: readonly LoadedPlugin[],
+  event: E,
+  ...args: Parameters<PluginCallbacks[E]>
+): void {
+  for (const p of plugins) {
+    for (const cb of p.list(event) ?? []) {
+      try {
+        (cb as (...a: Parameters<PluginCallbacks[E]>) => void)(...args);
+      } catch (e) {
+        p.failed(event, e);
+      }
+    }
+  }
+}
+
+/**
+ * Extended authentication through the plugins in order (plugin__ext_auth_start / _continue):
+ * the first answer that is not 'defer' wins; when every plugin defers (or none listens) the
+ * method is unsupported (MOSQ_ERR_NOT_SUPPORTED, 0x8C). A throw or a malformed answer is logged
+ * and refuses.
+ */
+export async function pluginExtendedAuth(
+  plugins: readonly LoadedPlugin[],
+  kind: 'start' | 'continue',
+  client: ClientInfo,
+  step: ExtendedAuthStep,
+): Promise<ExtendedAuthResult> {
+  const event = kind === 'start' ? 'ext-auth-start' : 'ext-auth-continue';
+  for (const p of plugins) {
+    for (const cb of kind === 'start' ? p.extAuthStart : p.extAuthContinue) {
+      let answer: ExtAuthAnswer;
+      try {
+        answer = await cb(client, step);
+      } catch (e) {
+        p.failed(event, e);
+        return { outcome: 'deny' };
+      }
+      const verdict = typeof answer === 'string' ? answer : answer?.verdict;
+      if (verdict === 'defer') continue;
+      const outcome = verdict === 'allow' ? 'success' : verdict === 'continue' ? 'continue' : verdict === 'deny' ? 'deny' : undefined;
+      if (outcome === undefined) {
+        p.failed(event, new Error(`unknown answer ${describe(verdict)}`));
+        return { outcome: 'deny' };
+      }
+      if (typeof answer === 'string') return { outcome };
+      const data = typeof answer.data === 'string' ? Buffer.from(answer.data, 'utf8') : answer.data;
+      return { outcome, data, username: outcome === 'success' ? answer.username : undefined };
+    }
+  }
+  return { outcome: 'unsupported' };
 }

@@ -24,6 +24,7 @@ import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handl
 import { handleSubscribe } from './handle-subscribe.js';
 import { handleUnsubscribe } from './handle-unsubscribe.js';
 import { handleDisconnect } from './handle-disconnect.js';
+import { handleAuth, isAuthenticating } from './handle-auth.js';
 
 /** A client that sends no CONNECT within this time is dropped, so idle sockets cannot pile up. */
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -114,7 +115,14 @@ export class Connection {
     this.broker.stats.bytesReceived += chunk.length;
     // The first byte must start a CONNECT [MQTT-3.1.0-1]: close at once rather than wait for the
     // rest of whatever the peer announced, as Mosquitto does.
-    if (this.state === 'new' && this.decoder.bufferedBytes === 0 && chunk.length > 0 && chunk[0]! >> 4 !== PacketType.Connect) {
+    // (An AUTH may follow a CONNECT that is still authenticating.)
+    if (
+      this.state === 'new' &&
+      this.decoder.bufferedBytes === 0 &&
+      chunk.length > 0 &&
+      chunk[0]! >> 4 !== PacketType.Connect &&
+      !(chunk[0]! >> 4 === PacketType.Auth && isAuthenticating(this))
+    ) {
       this.close({ kind: 'protocol' });
       return;
     }
@@ -163,6 +171,11 @@ export class Connection {
     }
     this.broker.stats.messagesReceived++;
     if (this.state === 'new') {
+      // Extended authentication exchanges AUTH packets before CONNACK (handle-auth.ts).
+      if (packet.type === PacketType.Auth) {
+        handleAuth(this, packet);
+        return;
+      }
       // The first packet must be CONNECT [MQTT-3.1.0-1].
       if (packet.type !== PacketType.Connect) {
         this.close({ kind: 'protocol' });
@@ -207,9 +220,7 @@ export class Connection {
         this.close({ kind: 'protocol' });
         break;
       case PacketType.Auth:
-        // Extended authentication arrives with the auth issue; until then an AUTH is unexpected.
-        this.debug(`Received AUTH from ${this.clientId} (rc${packet.reasonCode}, ${packet.properties?.authenticationMethod ?? ''})`);
-        this.close({ kind: 'protocol' });
+        handleAuth(this, packet);
         break;
       default:
         this.close({ kind: 'protocol', reasonCode: 0x82 });
@@ -325,6 +336,8 @@ export class Connection {
       }
     }
     this.broker.connectionClosed(this, reason, wasConnected);
+    // The plugins' disconnect event (MOSQ_EVT_DISCONNECT), for clients that were accepted.
+    if (wasConnected) this.broker.security.disconnected?.(this, reason.kind);
   }
 
   /** Sends bytes and then closes without a DISCONNECT (e.g. a refusing CONNACK). */

@@ -77,10 +77,19 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
     dropReason = ReasonCode.NotAuthorized;
   }
 
-  const message =
-    dropReason === 0
-      ? new StoredMessage(topic, packet.payload, packet.qos, packet.retain, properties, expiresAt, conn.clientId, conn.username)
-      : null;
+  let message: StoredMessage | null = null;
+  if (dropReason === 0) {
+    // Plugins' message event (MOSQ_EVT_MESSAGE) after the ACL check: it may change the message
+    // or reject it as not authorised. The acknowledgement below follows the received QoS.
+    const hook = broker.security.message;
+    const event = { topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, properties };
+    if (hook !== undefined && !hook(conn, event)) {
+      conn.debug(`Denied PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
+      dropReason = ReasonCode.NotAuthorized;
+    } else {
+      message = new StoredMessage(event.topic, event.payload, event.qos, event.retain, event.properties, expiresAt, conn.clientId, conn.username);
+    }
+  }
 
   switch (packet.qos) {
     case 0:
