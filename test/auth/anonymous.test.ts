@@ -1,0 +1,82 @@
+/**
+ * allow_anonymous as Mosquitto 2.0's basic-auth chain applies it, on our broker and Debian's
+ * 2.0.11 side by side: without any authentication source a user name proves nothing (allowed
+ * exactly when anonymous clients are); with a password file, clients without a user name meet
+ * allow_anonymous and every user name meets the file; per listener with per_listener_settings.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { freePort, hasDebianMosquitto, startBroker } from '../helpers/broker-process.js';
+import { RawClient } from '../helpers/raw-client.js';
+import * as m from '../helpers/mqtt-bytes.js';
+import { passwordLine } from './helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'skeeter-anonymous-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+const pw = join(work, 'pw');
+writeFileSync(pw, passwordLine('alice', 'secret') + '\n');
+
+async function code(port: number, v: m.Version, o: m.ConnectOptions): Promise<number> {
+  const c = await RawClient.open(port);
+  try {
+    c.send(m.connect(v, { clientId: 'anon-test', ...o }));
+    const ack = await c.next(10_000);
+    assert.equal(ack?.[0], 0x20);
+    return ack[3]!;
+  } finally {
+    c.close();
+  }
+}
+
+/** [config, connect options, expected CONNACK code for 3.1 / 3.1.1 / 5] */
+const cases: Array<[string, string[], m.ConnectOptions, [number, number, number]]> = [
+  ['no source, anonymous off: anonymous refused', ['allow_anonymous false'], {}, [5, 5, 0x87]],
+  ['no source, anonymous off: a user name alone is refused too', ['allow_anonymous false'], { username: 'alice', password: 'secret' }, [5, 5, 0x87]],
+  ['no source, anonymous on: any user name passes', ['allow_anonymous true'], { username: 'who', password: 'ever' }, [0, 0, 0]],
+  ['password file, anonymous off: anonymous refused', [`password_file ${pw}`, 'allow_anonymous false'], {}, [5, 5, 0x87]],
+  ['password file, anonymous off: a known user passes', [`password_file ${pw}`, 'allow_anonymous false'], { username: 'alice', password: 'secret' }, [0, 0, 0]],
+  ['password file, anonymous on: anonymous passes', [`password_file ${pw}`, 'allow_anonymous true'], {}, [0, 0, 0]],
+  ['password file, anonymous on: a user without a password is refused', [`password_file ${pw}`, 'allow_anonymous true'], { username: 'alice' }, [5, 5, 0x87]],
+  ['password file, anonymous on: an unknown user is refused', [`password_file ${pw}`, 'allow_anonymous true'], { username: 'bob', password: 'x' }, [5, 5, 0x87]],
+];
+
+for (const oracle of hasDebianMosquitto() ? [false, true] : [false]) {
+  const who = oracle ? 'Debian 2.0.11' : 'skeeter';
+  test(`allow_anonymous and basic auth (${who})`, { timeout: 120_000 }, async (t) => {
+    for (const [name, config, options, expected] of cases) {
+      await t.test(name, async () => {
+        const b = await startBroker({ config, oracle });
+        try {
+          const got = [await code(b.port, 3, options), await code(b.port, 4, options), await code(b.port, 5, options)];
+          assert.deepEqual(got, expected);
+        } finally {
+          await b.stop();
+        }
+      });
+    }
+  });
+
+  test(`per_listener_settings: a password file on one listener, anonymous on the other (${who})`, { timeout: 60_000 }, async () => {
+    const second = await freePort();
+    const b = await startBroker({
+      oracle,
+      config: ['per_listener_settings true', `password_file ${pw}`, 'allow_anonymous false', `listener ${second} 127.0.0.1`, 'allow_anonymous true'],
+    });
+    try {
+      assert.deepEqual(
+        [await code(b.port, 4, {}), await code(b.port, 4, { username: 'alice', password: 'secret' }), await code(b.port, 4, { username: 'x', password: 'y' })],
+        [5, 0, 5],
+      );
+      // No password file in the second listener's scope: any user name passes, as anonymous clients do.
+      assert.deepEqual(
+        [await code(second, 4, {}), await code(second, 4, { username: 'x', password: 'y' }), await code(second, 5, { username: 'alice', password: 'bad' })],
+        [0, 0, 0],
+      );
+    } finally {
+      await b.stop();
+    }
+  });
+}
