@@ -21,6 +21,7 @@ const QUICK_ARGS = {
   'codec.mjs': ['--rounds', '3'],
   'persistence.mjs': ['--scale', '0.1'],
   'client-startup.mjs': ['9', '2000'],
+  'logins.mjs': ['--quick'],
 };
 
 let failed = 0;
