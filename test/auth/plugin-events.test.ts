@@ -46,6 +46,9 @@ export function pluginInit(host, options) {
     told = true;
     host.publish('plugin/tick', typeof tick.now === 'number' && tick.now > 0 ? 'ok' : 'bad', { clientId: 'tick-watch' });
   });
+  host.register('connect', (client) => {
+    if (client.clientId.startsWith('gone-')) host.publish('plugin/hello/' + client.clientId, String(client.protocolVersion));
+  });
   host.register('disconnect', (client, reason) => {
     if (client.clientId.startsWith('gone-')) host.publish('plugin/gone/' + client.clientId, reason);
   });
@@ -135,20 +138,30 @@ test('message: a plugin rewrites topic, payload, retain and properties; deny and
   });
 });
 
-test('tick, disconnect and reload events; host.publish to one client and to subscribers', { timeout: 60_000 }, async () => {
+test('tick, connect, disconnect and reload events; host.publish to one client and to subscribers', { timeout: 60_000 }, async () => {
   await withBroker(async (b) => {
     const watch = await open(b.port, 4, { clientId: 'tick-watch' });
     try {
       // Published by the tick callback to this client alone (no subscription needed).
       assert.equal(hex(await watch.next(10_000)), hex(m.publish(4, 'plugin/tick', 'ok')));
-      watch.send(m.subscribe(4, 1, [['plugin/gone/#', 0]]));
-      assert.equal(hex(await watch.next()), hex(m.suback(4, 1, [0])));
+      watch.send(m.subscribe(4, 1, [['plugin/gone/#', 0], ['plugin/hello/#', 0]]));
+      assert.equal(hex(await watch.next()), hex(m.suback(4, 1, [0, 0])));
       const a = await open(b.port, 4, { clientId: 'gone-a' });
+      assert.equal(hex(await watch.next(10_000)), hex(m.publish(4, 'plugin/hello/gone-a', '4')));
       a.send(m.disconnect(4));
       assert.equal(hex(await watch.next(10_000)), hex(m.publish(4, 'plugin/gone/gone-a', 'disconnect')));
       const c = await open(b.port, 5, { clientId: 'gone-b' });
+      assert.equal(hex(await watch.next(10_000)), hex(m.publish(4, 'plugin/hello/gone-b', '5')));
       c.close();
       assert.equal(hex(await watch.next(10_000)), hex(m.publish(4, 'plugin/gone/gone-b', 'socket')));
+      // A take-over ends the old connection: its disconnect event says so.
+      const t1 = await open(b.port, 4, { clientId: 'gone-c' });
+      assert.equal(hex(await watch.next(10_000)), hex(m.publish(4, 'plugin/hello/gone-c', '4')));
+      const t2 = await open(b.port, 4, { clientId: 'gone-c' });
+      assert.equal(hex(await watch.next(10_000)), hex(m.publish(4, 'plugin/gone/gone-c', 'takeover')));
+      assert.equal(hex(await watch.next(10_000)), hex(m.publish(4, 'plugin/hello/gone-c', '4')));
+      t1.close();
+      t2.close();
       process.kill(b.pid, 'SIGHUP');
       assert.ok(await waitForText(b.stderr, 'events plugin reloaded, tag=first', 10_000), b.stderr());
     } finally {

@@ -207,12 +207,16 @@ test('kickClient: DISCONNECT 0x98 on MQTT 5, the will only when asked', { timeou
   }
 });
 
-test('a C plugin (.so) and a module without pluginInit are refused with exit status 13', { timeout: 30_000 }, async () => {
+test('a C plugin (.so), a module without pluginInit and (on Node 20) a .ts file are refused with exit status 13', { timeout: 30_000 }, async () => {
   const noInit = join(work, 'no-init.mjs');
   writeFileSync(noInit, 'export const x = 1;\n');
+  // Node 20 cannot strip types: a .ts plugin gets a clear error saying how to compile it.
+  const tsPlugin = join(work, 'typed.ts');
+  writeFileSync(tsPlugin, 'export function pluginInit(host: unknown): void {}\n');
   for (const [path, why] of [
     ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', 'skeeter loads JavaScript plugins only (.js, .mjs, .cjs); a C plugin (.so) cannot be loaded.'],
     [noInit, 'the module does not export a pluginInit(host, options) function.'],
+    [tsPlugin, `this Node.js (${process.version}) cannot load TypeScript: compile the plugin to JavaScript first (e.g. \`npx tsc\` or \`npx esbuild plugin.ts --format=esm --platform=node --outfile=plugin.mjs\`) and name the .mjs/.js file.`],
   ] as const) {
     const port = await freePort();
     const r = parseConfig(`listener ${port} 127.0.0.1\nplugin ${path}\n`);

@@ -21,6 +21,7 @@ export type { AclAccess, ClientInfo, ExtendedAuthResult, ExtendedAuthStep, Messa
 export type {
   AclCheckCallback,
   BasicAuthCallback,
+  ConnectCallback,
   DisconnectCallback,
   ExtAuthAnswer,
   ExtAuthCallback,

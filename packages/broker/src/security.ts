@@ -74,6 +74,8 @@ export interface SecurityHooks {
    * rejects it as not authorised (dropped, PUBACK/PUBREC 0x87 on MQTT 5).
    */
   message?(client: ClientInfo, message: MessageEvent): boolean;
-  /** A client that sent CONNECT has gone (MOSQ_EVT_DISCONNECT); `reason` is the close kind. */
+  /** A client was accepted and sent its CONNACK (2.1's MOSQ_EVT_CONNECT). */
+  connected?(client: ClientInfo): void;
+  /** An accepted client has gone (MOSQ_EVT_DISCONNECT); `reason` is the close kind. */
   disconnected?(client: ClientInfo, reason: string): void;
 }

@@ -141,6 +141,9 @@ export class BrokerSecurity {
     if (plugins.some((p) => p.message.length > 0)) {
       hooks.message = (client, message) => this.message(client, message);
     }
+    if (plugins.some((p) => p.connect.length > 0)) {
+      hooks.connected = (client) => pluginNotify(this.#pluginsFor(client), 'connect', client);
+    }
     if (plugins.some((p) => p.disconnect.length > 0)) {
       hooks.disconnected = (client, reason) => pluginNotify(this.#pluginsFor(client), 'disconnect', client, reason);
     }

@@ -20,6 +20,7 @@ export {
   loadPlugins,
   type AclCheckCallback,
   type BasicAuthCallback,
+  type ConnectCallback,
   type DisconnectCallback,
   type ExtAuthAnswer,
   type ExtAuthCallback,
@@ -57,6 +58,14 @@ export async function installBrokerSecurity(broker: Broker, config: BrokerConfig
     clients: () => [...broker.connections].filter((c) => c.state === 'connected'),
     publish: (topic, payload, options) => brokerPublish(broker, topic, payload, options),
   });
+  // The plugins' connect event follows the broker's own (emitted after CONNACK), so
+  // handle-connect needs no call of its own; one listener, whatever the reloads install.
+  if ([...loaded.plugins.values()].some((p) => p.connect.length > 0)) {
+    broker.on('connect', (clientId) => {
+      const conn = broker.sessions.get(clientId)?.connection;
+      if (conn !== undefined) broker.security.connected?.(conn);
+    });
+  }
   if (!loaded.ok) {
     const security = loadBrokerSecurity({ ...config, perListenerSettings: false, security: { ...config.security, passwordFile: undefined, aclFile: undefined } }, []);
     return { ...security, ok: false, exitCode: loaded.exitCode, messages: [] };

@@ -8,7 +8,8 @@
  * Events (Mosquitto's ids in brackets): 'reload' [1], 'acl-check' [2, synchronous],
  * 'basic-auth' [3, may answer with a Promise; called for every client, also those without a
  * user name], 'ext-auth-start' / 'ext-auth-continue' [4/5, MQTT 5 AUTH, may answer with a
- * Promise], 'message' [7, synchronous, may change the message], 'tick' [9], 'disconnect' [10].
+ * Promise], 'message' [7, synchronous, may change the message], 'tick' [9], 'disconnect' [10],
+ * 'connect' [11, from Mosquitto 2.1].
  * Registering 'control' or 'psk-key' throws "not supported", as mosquitto_callback_register
  * returns MOSQ_ERR_NOT_SUPPORTED for events it does not offer.
  *
@@ -40,8 +41,10 @@ export type ReloadCallback = (options: Readonly<Record<string, string>>) => void
 export type MessageCallback = (client: ClientInfo, message: MessageEvent) => 'allow' | 'deny' | undefined | void;
 /** MOSQ_EVT_TICK: about every 100 ms; `now` in ms since the epoch. Global plugins only, as in 2.0. */
 export type TickCallback = (tick: { now: number }) => void;
-/** MOSQ_EVT_DISCONNECT: a client that sent CONNECT has gone; `reason` says how (e.g. 'disconnect', 'socket', 'keepalive'). */
+/** MOSQ_EVT_DISCONNECT: an accepted client has gone; `reason` says how (e.g. 'disconnect', 'socket', 'keepalive', 'takeover'). */
 export type DisconnectCallback = (client: ClientInfo, reason: string) => void;
+/** MOSQ_EVT_CONNECT (Mosquitto 2.1): a client was accepted; called after its CONNACK. */
+export type ConnectCallback = (client: ClientInfo) => void;
 /**
  * What an extended-auth callback answers: a verdict, or an object with the verdict and the
  * Authentication Data to send back ('continue' sends AUTH 0x18; on 'allow' the data goes into
@@ -60,6 +63,7 @@ interface PluginCallbacks {
   message: MessageCallback;
   tick: TickCallback;
   disconnect: DisconnectCallback;
+  connect: ConnectCallback;
   'ext-auth-start': ExtAuthCallback;
   'ext-auth-continue': ExtAuthCallback;
 }
@@ -122,6 +126,7 @@ export class LoadedPlugin {
   readonly message: MessageCallback[] = [];
   readonly tick: TickCallback[] = [];
   readonly disconnect: DisconnectCallback[] = [];
+  readonly connect: ConnectCallback[] = [];
   readonly extAuthStart: ExtAuthCallback[] = [];
   readonly extAuthContinue: ExtAuthCallback[] = [];
   readonly #log: (level: LogType, text: string) => void;
@@ -146,6 +151,7 @@ export class LoadedPlugin {
       message: this.message,
       tick: this.tick,
       disconnect: this.disconnect,
+      connect: this.connect,
       'ext-auth-start': this.extAuthStart,
       'ext-auth-continue': this.extAuthContinue,
     };
@@ -311,7 +317,7 @@ function describe(v: unknown): string {
 }
 
 /** Notification events: every callback is called; a throw is logged and the others still run. */
-export function pluginNotify<E extends 'tick' | 'disconnect' | 'reload'>(
+export function pluginNotify<E extends 'tick' | 'disconnect' | 'connect' | 'reload'>(
   plugins: readonly LoadedPlugin[],
   event: E,
   ...args: Parameters<PluginCallbacks[E]>
