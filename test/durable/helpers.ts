@@ -331,7 +331,11 @@ export async function drainSubscriber(port: number, v: m.Version, clientId: stri
   peer.send(m.connect(v, { clientId, clean: false, ...sessionProps(v) }));
   try {
     await Promise.race([connackSeen, done]);
-    // The marker goes to this session's queue after everything it already holds.
+    // Subscribed to the marker's own topic (the session may have no subscription, or lost it),
+    // the marker goes to this session's queue after everything it already holds.
+    const subacked = peer.next(9);
+    peer.send(m.subscribe(v, 65535, [[markerTopic, 1]]));
+    await subacked;
     const { peer: mp } = await connectPeer(port, 4, { clientId: `mk-${clientId}`.slice(0, 23), clean: true });
     const ack = mp.next(4);
     mp.send(m.publish(4, markerTopic, marker, { qos: 1, mid: 1 }));
