@@ -65,6 +65,8 @@ test('accept_protocol_versions: other versions get CONNACK 1 (3.1, 3.1.1) or 0x8
     assert.deepEqual(ack, Buffer.from([0x20, 0x02, 0x00, 0x00]));
     c.close();
     assert.ok(!/New client connected from .* as v4 /.test(broker.stderr()));
+    // MOSQ_ERR_NOT_SUPPORTED's line in Mosquitto's disconnect log (the client has no id yet).
+    assert.ok(logLines(broker.stderr()).includes('Client <unknown> disconnected due to using not allowed feature (QoS too high, retain not supported, or bad AUTH method).'));
   } finally {
     await broker.stop();
   }
