@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
+import { freePort, hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import * as m from '../helpers/mqtt-bytes.js';
 import { waitForText } from './helpers.js';
@@ -236,6 +236,35 @@ test('extended auth: CONNECT method/data, AUTH 0x18 both ways, CONNACK with meth
       }
     }
   });
+});
+
+test('auth_plugin / auth_opt_* with per_listener_settings: the plugin hears only its listener\'s clients', { timeout: 60_000 }, async () => {
+  const second = await freePort();
+  const b = await startBroker({
+    verbose: true,
+    config: ['per_listener_settings true', `auth_plugin ${plugin}`, 'auth_opt_tag a', 'allow_anonymous true', `listener ${second} 127.0.0.1`, 'allow_anonymous true'],
+  });
+  try {
+    const sub = await open(b.port, 4, { clientId: 'pl-sub' });
+    const viaA = await open(b.port, 4, { clientId: 'pl-a' });
+    const viaB = await open(second, 4, { clientId: 'pl-b' });
+    try {
+      sub.send(m.subscribe(4, 1, [['rewrite/#', 0]]));
+      assert.equal(hex(await sub.next()), hex(m.suback(4, 1, [0])));
+      viaB.send(m.publish(4, 'rewrite/in', 'b'));
+      assert.equal(hex(await sub.next()), hex(m.publish(4, 'rewrite/in', 'b')), 'the second listener has no plugin');
+      viaA.send(m.publish(4, 'rewrite/in', 'a'));
+      assert.equal(hex(await sub.next()), hex(m.publish(4, 'rewrite/out', '<a>!')), 'the first listener has it');
+      process.kill(b.pid, 'SIGHUP');
+      assert.ok(await waitForText(b.stderr, 'events plugin reloaded, tag=a', 10_000), b.stderr());
+    } finally {
+      sub.close();
+      viaA.close();
+      viaB.close();
+    }
+  } finally {
+    await b.stop();
+  }
 });
 
 function authPropsParts(method: string, data: string): Buffer[] {
