@@ -12,7 +12,8 @@
  */
 import type { Duplex } from 'node:stream';
 import { openTransport, type TransportOptions } from './transport.js';
-import type { MqttJsProperties } from './properties.js';
+import { WIRE_BYTE_VALUES, type MqttJsProperties, type WireByteValues } from './properties.js';
+import { OutgoingWire } from './wire.js';
 import { MosqErr } from './strings.js';
 import { loadMqttClient, type MqttClientLike, type MqttPacket } from './mqttjs.js';
 
@@ -168,9 +169,17 @@ export class MosquittoClient {
       ...(options.properties && options.protocolVersion === 5 ? { properties: options.properties } : {}),
     };
     this.stream = stream;
+    // libmosquitto's byte forms of a few MQTT 5 packets (wire.ts).
+    const wire = options.protocolVersion === 5 ? new OutgoingWire() : undefined;
+    wire?.install(stream);
     const client = new MqttClient((): Duplex => stream, mqttOptions);
     this.mqtt = client;
-    client.on('packetsend', (packet: MqttPacket) => this.logSent(packet));
+    client.on('packetsend', (packet: MqttPacket) => {
+      if (wire && packet.cmd === 'publish') {
+        wire.nextPublishBytes = (packet.properties as { [WIRE_BYTE_VALUES]?: WireByteValues } | undefined)?.[WIRE_BYTE_VALUES];
+      }
+      this.logSent(packet);
+    });
     client.on('packetreceive', (packet: MqttPacket) => this.received(packet));
     client.on('connect', (packet: MqttPacket) => {
       this.onConnect?.(0, Boolean(packet.sessionPresent), packet.properties);

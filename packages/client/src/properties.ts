@@ -77,6 +77,13 @@ export interface PropertyEntry {
   readonly value: number | Buffer | readonly [string, string];
 }
 
+/**
+ * On an MQTT.js properties object: property id -> the byte to send for one-byte properties
+ * whose value is not 0 or 1 (wire.ts writes them into the encoded packet).
+ */
+export const WIRE_BYTE_VALUES = Symbol('skeeter.wireByteValues');
+export type WireByteValues = Record<number, number>;
+
 /** MQTT.js's property object shape (userProperties: name -> value or values). */
 export type MqttJsProperties = Record<string, unknown>;
 
@@ -95,9 +102,13 @@ export function toMqttJsProperties(entries: readonly PropertyEntry[]): MqttJsPro
     } else if (property.type === 'string') {
       out[property.key] = (value as Buffer).toString('utf8');
     } else if (property.type === 'byte') {
-      // mqtt-packet encodes its one-byte properties from booleans; a value above 1 cannot be
-      // carried through MQTT.js and is sent as 1 (see ARCHITECTURE.md).
+      // mqtt-packet encodes its one-byte properties from booleans; a value above 1 travels
+      // beside it and is written into the encoded packet (wire.ts), as libmosquitto sends it.
       out[property.key] = (value as number) !== 0;
+      if ((value as number) > 1) {
+        const raw = out as MqttJsProperties & { [WIRE_BYTE_VALUES]?: WireByteValues };
+        (raw[WIRE_BYTE_VALUES] ??= {})[property.id] = value as number;
+      }
     } else {
       out[property.key] = value;
     }

@@ -75,8 +75,9 @@ export function connectOptions(cfg: ClientConfig, receiveMaximum?: number): Setu
   const port = cfg.port ?? (cfg.cafile !== undefined || cfg.capath !== undefined || cfg.psk !== undefined ? 8883 : 1883);
   const connectProps = [...cfg.props.connect];
   const props = toMqttJsProperties(connectProps) ?? {};
-  // -C below 20 lowers receive-maximum so no more than N messages arrive before we stop.
-  if (receiveMaximum !== undefined && props.receiveMaximum === undefined) props.receiveMaximum = receiveMaximum;
+  // libmosquitto sends its receive maximum (20, or -C's count when lower) on every MQTT 5
+  // CONNECT that does not carry one from -D, after the given properties.
+  if (cfg.protocolVersion === 5 && props.receiveMaximum === undefined) props.receiveMaximum = receiveMaximum ?? 20;
   const willProps = toMqttJsProperties(cfg.props.will);
   const options: ConnectOptions = {
     host: cfg.host ?? 'localhost',
