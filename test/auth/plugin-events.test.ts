@@ -47,6 +47,8 @@ export function pluginInit(host, options) {
     host.publish('plugin/tick', typeof tick.now === 'number' && tick.now > 0 ? 'ok' : 'bad', { clientId: 'tick-watch' });
   });
   host.register('connect', (client) => {
+    // Plugins see a read-only view of the client, not the broker's connection.
+    if (!Object.isFrozen(client) || 'close' in client || 'socket' in client) throw new Error('client is not a view');
     if (client.clientId.startsWith('gone-')) host.publish('plugin/hello/' + client.clientId, String(client.protocolVersion));
   });
   host.register('disconnect', (client, reason) => {

@@ -15,7 +15,7 @@ import type { BrokerConfig, SecurityOptions } from '../config/types.js';
 import type { LogType, ListenerSettings } from '../settings.js';
 import type { AclAccess, ClientInfo, ExtendedAuthResult, ExtendedAuthStep, MessageEvent, SecurityHooks } from '../security.js';
 import { AclFile, type AclMessage } from './acl-file.js';
-import { pluginAclCheck, pluginBasicAuth, pluginExtendedAuth, pluginMessage, pluginNotify, type LoadedPlugin } from './plugins.js';
+import { clientView, pluginAclCheck, pluginBasicAuth, pluginExtendedAuth, pluginMessage, pluginNotify, type LoadedPlugin } from './plugins.js';
 
 /** How often the tick event fires (Mosquitto calls it once per main-loop pass). */
 const TICK_MS = 100;
@@ -142,10 +142,10 @@ export class BrokerSecurity {
       hooks.message = (client, message) => this.message(client, message);
     }
     if (plugins.some((p) => p.connect.length > 0)) {
-      hooks.connected = (client) => pluginNotify(this.#pluginsFor(client), 'connect', client);
+      hooks.connected = (client) => pluginNotify(this.#pluginsFor(client), 'connect', clientView(client));
     }
     if (plugins.some((p) => p.disconnect.length > 0)) {
-      hooks.disconnected = (client, reason) => pluginNotify(this.#pluginsFor(client), 'disconnect', client, reason);
+      hooks.disconnected = (client, reason) => pluginNotify(this.#pluginsFor(client), 'disconnect', clientView(client), reason);
     }
     return hooks;
   }

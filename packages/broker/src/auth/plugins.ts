@@ -226,8 +226,11 @@ export async function loadPlugins(configs: readonly PluginConfig[], broker: Plug
       log: (level, text) => broker.log(LEVELS[level] ?? 'notice', text),
       kickClient: (id, withWill = false) => broker.kickClient(id, withWill),
       kickClientsByUsername: (username, withWill = false) => broker.kickClientsByUsername(username, withWill),
-      clients: () => broker.clients(),
-      client: (id) => broker.clients().find((c) => c.clientId === id),
+      clients: () => broker.clients().map(clientView),
+      client: (id) => {
+        const c = broker.clients().find((x) => x.clientId === id);
+        return c === undefined ? undefined : clientView(c);
+      },
       publish(topic, payload, publishOptions = {}) {
         if (broker.publish === undefined) throw new Error('publishing is not available here');
         const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
@@ -246,6 +249,36 @@ export async function loadPlugins(configs: readonly PluginConfig[], broker: Plug
 }
 
 /** Basic auth through the plugins in order: the first answer that is not 'defer' wins. */
+/**
+ * What plugins see of a client: a read-only view of the broker's connection (its id and user
+ * name as they are now), so a plugin cannot reach the connection's internals. One per client.
+ */
+const views = new WeakMap<ClientInfo, ClientInfo>();
+export function clientView(client: ClientInfo): ClientInfo {
+  let view = views.get(client);
+  if (view === undefined) {
+    view = Object.freeze({
+      get clientId() {
+        return client.clientId;
+      },
+      get username() {
+        return client.username;
+      },
+      get address() {
+        return client.address;
+      },
+      get protocolVersion() {
+        return client.protocolVersion;
+      },
+      get listener() {
+        return client.listener;
+      },
+    });
+    views.set(client, view);
+  }
+  return view;
+}
+
 export async function pluginBasicAuth(
   plugins: readonly LoadedPlugin[],
   client: ClientInfo,
@@ -256,7 +289,7 @@ export async function pluginBasicAuth(
     for (const cb of p.basicAuth) {
       let v: PluginVerdict;
       try {
-        v = await cb(client, username, password);
+        v = await cb(clientView(client), username, password);
       } catch (e) {
         v = p.failed('basic-auth', e);
       }
@@ -279,7 +312,7 @@ export function pluginAclCheck(
     for (const cb of p.aclCheck) {
       let v: PluginVerdict;
       try {
-        v = cb(client, access, topic, qos, retain);
+        v = cb(clientView(client), access, topic, qos, retain);
         if (typeof v !== 'string') throw new Error('acl-check callbacks must answer synchronously');
       } catch (e) {
         v = p.failed('acl-check', e);
@@ -300,7 +333,7 @@ export function pluginMessage(plugins: readonly LoadedPlugin[], client: ClientIn
     for (const cb of p.message) {
       let v: unknown;
       try {
-        v = cb(client, message);
+        v = cb(clientView(client), message);
         if (v !== undefined && v !== 'allow' && v !== 'deny') throw new Error(`message callbacks answer 'allow' or 'deny' synchronously, not ${describe(v)}`);
       } catch (e) {
         v = p.failed('message', e);
@@ -350,7 +383,7 @@ export async function pluginExtendedAuth(
     for (const cb of kind === 'start' ? p.extAuthStart : p.extAuthContinue) {
       let answer: ExtAuthAnswer;
       try {
-        answer = await cb(client, step);
+        answer = await cb(clientView(client), step);
       } catch (e) {
         p.failed(event, e);
         return { outcome: 'deny' };
