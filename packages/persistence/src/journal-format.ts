@@ -54,6 +54,13 @@ export const JournalOpCode = {
   COMPLETE: 10,
   /** An incoming QoS 2 message was released (PUBREL): u16 mid, client id. */
   RELEASED: 11,
+  /**
+   * One message appended to the queues of several sessions (a publish fanning out to offline
+   * sessions, the common case): u64 store id, u8 QoS, u8 retain, then per session u16 client id
+   * length and client id. Same meaning as a CLIENT_MSG (out, QUEUED, mid 0) per session, in a
+   * third of the bytes.
+   */
+  QUEUE_MANY: 12,
 } as const;
 export type JournalOpCode = (typeof JournalOpCode)[keyof typeof JournalOpCode];
 
@@ -68,7 +75,8 @@ export type JournalRecord =
   | { readonly op: 'dequeue'; readonly clientId: Buffer; readonly mid: number }
   | { readonly op: 'state'; readonly clientId: Buffer; readonly mid: number; readonly state: number }
   | { readonly op: 'complete'; readonly clientId: Buffer; readonly mid: number }
-  | { readonly op: 'released'; readonly clientId: Buffer; readonly mid: number };
+  | { readonly op: 'released'; readonly clientId: Buffer; readonly mid: number }
+  | { readonly op: 'queue_many'; readonly storeId: bigint; readonly qos: number; readonly retain: number; readonly clientIds: readonly Buffer[] };
 
 export interface JournalHeader {
   readonly version: number;
@@ -187,8 +195,16 @@ function journalBodyLength(r: JournalRecord): number {
       return 2 + r.clientId.length;
     case 'state':
       return 3 + r.clientId.length;
+    case 'queue_many': {
+      let n = QUEUE_MANY_FIXED;
+      for (const id of r.clientIds) n += 2 + id.length;
+      return n;
+    }
   }
 }
+
+/** Store id, QoS, retain. */
+export const QUEUE_MANY_FIXED = 10;
 
 const CODE: Record<JournalRecord['op'], JournalOpCode> = {
   message: JournalOpCode.MESSAGE,
@@ -202,6 +218,7 @@ const CODE: Record<JournalRecord['op'], JournalOpCode> = {
   state: JournalOpCode.STATE,
   complete: JournalOpCode.COMPLETE,
   released: JournalOpCode.RELEASED,
+  queue_many: JournalOpCode.QUEUE_MANY,
 };
 
 /**
@@ -242,8 +259,53 @@ export function writeJournalRecord(buf: Buffer, pos: number, r: JournalRecord): 
       buf[p + 2] = r.state;
       buf.set(r.clientId, p + 3);
       break;
+    case 'queue_many': {
+      buf.writeBigUInt64BE(r.storeId, p);
+      buf[p + 8] = r.qos;
+      buf[p + 9] = r.retain;
+      let q = p + QUEUE_MANY_FIXED;
+      for (const id of r.clientIds) {
+        buf.writeUInt16BE(id.length, q);
+        buf.set(id, q + 2);
+        q += 2 + id.length;
+      }
+      break;
+    }
   }
   return p + body;
+}
+
+/**
+ * Fast path of QUEUE_MANY for one session: the op header and fixed part, then the first
+ * session. `writeQueueManyMore` appends further sessions (the caller patches the body length
+ * at `opStart + 1` with `patchOpLength`).
+ */
+export function queueManyOpLength(clientId: Buffer): number {
+  return OP_HEADER_LENGTH + QUEUE_MANY_FIXED + 2 + clientId.length;
+}
+
+export function writeQueueManyOp(buf: Buffer, pos: number, storeId: number, qos: number, retain: number, clientId: Buffer): number {
+  buf[pos] = JournalOpCode.QUEUE_MANY;
+  buf.writeUInt32BE(QUEUE_MANY_FIXED + 2 + clientId.length, pos + 1);
+  const p = pos + OP_HEADER_LENGTH;
+  buf.writeUInt32BE(Math.floor(storeId / 0x1_0000_0000), p);
+  buf.writeUInt32BE(storeId >>> 0, p + 4);
+  buf[p + 8] = qos;
+  buf[p + 9] = retain;
+  buf.writeUInt16BE(clientId.length, p + 10);
+  buf.set(clientId, p + 12);
+  return p + 12 + clientId.length;
+}
+
+export function writeQueueManyMore(buf: Buffer, pos: number, clientId: Buffer): number {
+  buf.writeUInt16BE(clientId.length, pos);
+  buf.set(clientId, pos + 2);
+  return pos + 2 + clientId.length;
+}
+
+/** Sets the body length of the operation starting at `opStart` so that it ends at `end`. */
+export function patchOpLength(buf: Buffer, opStart: number, end: number): void {
+  buf.writeUInt32BE(end - opStart - OP_HEADER_LENGTH, opStart + 1);
 }
 
 /**
@@ -391,6 +453,20 @@ export function decodeJournalOps(buf: Buffer, start: number, end: number, fileOf
           need(3);
           out.push({ op: 'state', mid: buf.readUInt16BE(b), state: buf[b + 2]!, clientId: copy(b + 3, e) });
           break;
+        case JournalOpCode.QUEUE_MANY: {
+          need(QUEUE_MANY_FIXED);
+          const clientIds: Buffer[] = [];
+          let q = b + QUEUE_MANY_FIXED;
+          while (q < e) {
+            if (q + 2 > e) throw new JournalRecordError(`operation ${code} at offset ${at} is malformed`, at);
+            const n = buf.readUInt16BE(q);
+            if (q + 2 + n > e) throw new JournalRecordError(`operation ${code} at offset ${at} is malformed`, at);
+            clientIds.push(copy(q + 2, q + 2 + n));
+            q += 2 + n;
+          }
+          out.push({ op: 'queue_many', storeId: buf.readBigUInt64BE(b), qos: buf[b + 8]!, retain: buf[b + 9]!, clientIds });
+          break;
+        }
         default:
           throw new JournalRecordError(`unknown operation ${code} at offset ${at}`, at);
       }

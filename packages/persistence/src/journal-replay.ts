@@ -157,6 +157,19 @@ export class JournalReplay {
         const s = this.sessions.get(key(r.clientId));
         return s !== undefined && s.incoming.delete(r.mid);
       }
+      case 'queue_many': {
+        let any = false;
+        for (const id of r.clientIds) {
+          const s = this.sessions.get(key(id));
+          if (!s) continue;
+          any = true;
+          s.queue.push({
+            kind: 'client_msg', clientId: id, storeId: r.storeId, mid: 0, qos: r.qos, state: ClientMessageState.QUEUED,
+            retain: r.retain, dup: 0, direction: MessageDirection.OUT, properties: null,
+          });
+        }
+        return any;
+      }
     }
   }
 

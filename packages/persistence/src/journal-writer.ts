@@ -29,6 +29,8 @@ export interface JournalWriterOptions {
 interface Segment {
   readonly fd: number;
   readonly bytes: Buffer | null;
+  /** The whole buffer `bytes` is a view of, reused once written. */
+  readonly buffer: Buffer | null;
   readonly callbacks: Array<() => void>;
   /** Close `fd` after this segment (the journal was rotated away from it). */
   readonly closeAfter: boolean;
@@ -75,7 +77,12 @@ export class JournalWriter {
   private readonly noSync: boolean;
   private readonly onError: ((e: Error) => void) | undefined;
   /** Encoding buffer of the open batch; `used` bytes are taken, a frame starts at `frameStart`. */
-  private buf: Buffer = Buffer.alloc(64 * 1024);
+  private buf: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /**
+   * The buffer of the last written batch, reused for the next one: a fresh large buffer per
+   * commit would be external memory the garbage collector answers with full collections.
+   */
+  private spare: Buffer | undefined;
   private used = 0;
   private frameStart = -1;
   private callbacks: Array<() => void> = [];
@@ -88,6 +95,11 @@ export class JournalWriter {
   fileBytes: number;
   /** Commits (fsyncs) done, for tests and statistics. */
   commits = 0;
+  /**
+   * Changes whenever the open frame closes or the batch is sealed: a caller may grow the last
+   * operation it wrote (`extend`) only while this and `position` are what they were after it.
+   */
+  generation = 0;
 
   constructor(fd: number, fileBytes: number, options: JournalWriterOptions = {}) {
     this.fd = fd;
@@ -119,6 +131,15 @@ export class JournalWriter {
     return this.buf;
   }
 
+  /**
+   * Room for `n` more bytes at the end of the open frame, to grow the operation that ends
+   * there; the caller checked `generation` and `position`, writes, then calls `advance(n)`.
+   */
+  extend(n: number): Buffer {
+    this.ensure(n);
+    return this.buf;
+  }
+
   /** Where the next reserved bytes go. */
   get position(): number {
     return this.used;
@@ -134,6 +155,8 @@ export class JournalWriter {
   append(record: JournalRecord): void {
     const n = journalRecordLength(record);
     const buf = this.reserve(n);
+    // Encoded db chunks rely on zeroed padding; the buffer is reused memory.
+    buf.fill(0, this.used, this.used + n);
     writeJournalRecord(buf, this.used, record);
     this.advance(n);
   }
@@ -208,7 +231,7 @@ export class JournalWriter {
     if (this.used + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.used + n) size *= 2;
-    const next = Buffer.alloc(size);
+    const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.used);
     this.buf = next;
   }
@@ -217,6 +240,7 @@ export class JournalWriter {
     if (this.frameStart < 0) return;
     sealFrame(this.buf, this.frameStart, this.used);
     this.frameStart = -1;
+    this.generation++;
   }
 
   private arm(): void {
@@ -235,15 +259,20 @@ export class JournalWriter {
     if (this.used === 0 && this.callbacks.length === 0 && !closeAfter) return;
     this.closeFrame();
     let bytes: Buffer | null = null;
+    let buffer: Buffer | null = null;
     if (this.used > 0) {
+      buffer = this.buf;
       bytes = this.buf.subarray(0, this.used);
       this.fileBytes += this.used;
-      // A fresh zeroed buffer: db chunk padding must be zero, and the old one is being written.
-      this.buf = Buffer.alloc(this.buf.length);
+      // Another buffer: this one is being written.
+      const spare = this.spare;
+      this.spare = undefined;
+      this.buf = spare !== undefined && spare.length >= this.buf.length ? spare : Buffer.allocUnsafe(this.buf.length);
       this.used = 0;
     }
-    this.sealed.push({ fd: this.fd, bytes, callbacks: this.callbacks, closeAfter });
+    this.sealed.push({ fd: this.fd, bytes, buffer, callbacks: this.callbacks, closeAfter });
     this.callbacks = [];
+    this.generation++;
   }
 
   private pump(): void {
@@ -262,6 +291,7 @@ export class JournalWriter {
         return;
       }
       this.commits++;
+      if (seg.buffer !== null && (this.spare === undefined || this.spare.length < seg.buffer.length)) this.spare = seg.buffer;
       const finish = (): void => {
         this.busy = false;
         for (const cb of seg.callbacks) cb();

@@ -24,6 +24,10 @@ import {
   writeJournalRecord,
   writeShortOp,
   JournalOpCode,
+  patchOpLength,
+  queueManyOpLength,
+  writeQueueManyMore,
+  writeQueueManyOp,
   SESSION_EXPIRY_NEVER,
   type ClientMsgRecord,
   type ClientRecord,
@@ -63,6 +67,7 @@ const EVERY_OP: JournalRecord[] = [
   { op: 'retain', storeId: 7n },
   { op: 'unsubscribe', clientId: b('c1'), topic: b('a/#') },
   { op: 'session_end', clientId: b('c1') },
+  { op: 'queue_many', storeId: 2n ** 40n + 7n, qos: 2, retain: 1, clientIds: [b('a'), b(''), b('sensor/ü')] },
 ];
 
 function journal(...frames: JournalRecord[][]): Buffer {
@@ -139,6 +144,19 @@ test('the fast-path encoders write the same bytes as the generic one', () => {
     assert.equal(shortOpLength(code, b('x')), ge);
     assert.ok(f.equals(g));
   }
+});
+
+test('QUEUE_MANY grown session by session equals the generic encoding', () => {
+  const ids = [b('s1'), b('second'), b('s3')];
+  const generic = Buffer.alloc(100);
+  const end = writeJournalRecord(generic, 0, { op: 'queue_many', storeId: 2n ** 33n + 1n, qos: 1, retain: 0, clientIds: ids });
+  const fast = Buffer.alloc(100);
+  let p = writeQueueManyOp(fast, 0, 2 ** 33 + 1, 1, 0, ids[0]!);
+  assert.equal(p, queueManyOpLength(ids[0]!));
+  for (const id of ids.slice(1)) p = writeQueueManyMore(fast, p, id);
+  patchOpLength(fast, 0, p);
+  assert.equal(p, end);
+  assert.ok(fast.equals(generic));
 });
 
 test('a journal cut anywhere in its last frame keeps every earlier frame and reports the tail', () => {
@@ -230,11 +248,13 @@ test('replay: queue, flight, QoS 2 states, acknowledgements, subscriptions and r
     { op: 'subscribe', record: { kind: 'sub', clientId: b('s1'), topic: b('y/+'), qos: 0, options: 8, identifier: 3 } },
     // Operations for unknown sessions are ignored.
     { op: 'complete', clientId: b('nobody'), mid: 1 },
+    { op: 'message', record: message(17n, 'x', 'fan') },
+    { op: 'queue_many', storeId: 17n, qos: 1, retain: 0, clientIds: [b('nobody'), b('s1')] },
   ];
   const state = replayJournals(base, [ops.slice(0, 10), ops.slice(10)]);
-  assert.equal(state.lastDbId, 16n);
+  assert.equal(state.lastDbId, 17n);
   assert.deepEqual(state.retained, [13n]);
-  assert.deepEqual(state.messages.map((m) => m.storeId), [4n, 12n, 13n]);
+  assert.deepEqual(state.messages.map((m) => m.storeId), [4n, 12n, 13n, 17n]);
   assert.equal(state.sessions.length, 1);
   const s1 = state.sessions[0]!;
   assert.equal(s1.client.listenerPort, 1884);
@@ -244,6 +264,7 @@ test('replay: queue, flight, QoS 2 states, acknowledgements, subscriptions and r
     [
       [4n, 5, ClientMessageState.WAIT_FOR_PUBACK],
       [12n, 7, ClientMessageState.WAIT_FOR_PUBCOMP],
+      [17n, 0, ClientMessageState.QUEUED],
     ],
   );
   assert.deepEqual(state.subscriptions.map((s) => s.topic?.toString()), ['y/+']);

@@ -16,8 +16,12 @@ import {
   clientMsgOpLength,
   JournalOpCode,
   MessageDirection,
+  patchOpLength,
+  queueManyOpLength,
   shortOpLength,
   writeClientMsgOp,
+  writeQueueManyMore,
+  writeQueueManyOp,
   writeShortOp,
   type JournalWriter,
 } from '@skeeter/persistence';
@@ -33,6 +37,17 @@ export class BrokerJournal {
   private gen = 1;
   /** Client ids as bytes, per journaled session. */
   private readonly ids = new Map<string, Buffer>();
+  /**
+   * The QUEUE_MANY operation last written, while it is still the last thing in the open frame:
+   * a publish queueing one message for many sessions grows it instead of writing one
+   * operation per session.
+   */
+  private fanMessage: StoredMessage | undefined;
+  private fanQos = 0;
+  private fanRetain = false;
+  private fanStart = 0;
+  private fanEnd = -1;
+  private fanGen = -1;
 
   constructor(writer: JournalWriter) {
     this.writer = writer;
@@ -60,6 +75,10 @@ export class BrokerJournal {
    */
   outgoing(session: Session, out: OutgoingMessage): void {
     this.message(out.message);
+    if (out.state === 'queued' && out.subscriptionIdentifiers === undefined) {
+      this.queued(session, out);
+      return;
+    }
     const state = out.state === 'queued'
       ? ClientMessageState.QUEUED
       : out.state === 'pubrel'
@@ -75,6 +94,31 @@ export class BrokerJournal {
     const buf = w.reserve(n);
     writeClientMsgOp(buf, w.position, id, out.message.storeId, out.packetId, out.qos, state, out.retain ? 1 : 0, MessageDirection.OUT, null);
     w.advance(n);
+  }
+
+  private queued(session: Session, out: OutgoingMessage): void {
+    const w = this.writer;
+    const id = this.idOf(session);
+    const gen = w.generation;
+    if (this.fanMessage === out.message && this.fanQos === out.qos && this.fanRetain === out.retain && gen === this.fanGen && w.position === this.fanEnd) {
+      const n = 2 + id.length;
+      const buf = w.extend(n);
+      patchOpLength(buf, this.fanStart, writeQueueManyMore(buf, w.position, id));
+      w.advance(n);
+    } else {
+      const n = queueManyOpLength(id);
+      const buf = w.reserve(n);
+      this.fanStart = w.position;
+      writeQueueManyOp(buf, w.position, out.message.storeId, out.qos, out.retain ? 1 : 0, id);
+      w.advance(n);
+      this.fanMessage = out.message;
+      this.fanQos = out.qos;
+      this.fanRetain = out.retain;
+    }
+    // If that closed the frame, the operation is sealed: the next session starts a new one.
+    if (w.generation !== gen) this.fanMessage = undefined;
+    this.fanGen = w.generation;
+    this.fanEnd = w.position;
   }
 
   private short(code: JournalOpCode, session: Session, mid: number, state = 0): void {
