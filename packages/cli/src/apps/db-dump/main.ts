@@ -8,7 +8,8 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { ChunkType, DB_VERSION, PersistenceError, readDbHandleBatches, scanDbHandle, type DbEvent } from '@skeeter/persistence';
+import { ChunkType, DB_VERSION, isJournal, JOURNAL_MAGIC, PersistenceError, readDbHandleBatches, scanDbHandle, type DbEvent } from '@skeeter/persistence';
+import { journalDump } from './journal.js';
 import { baseMessageJson, clientJson, clientMessageJson, JSON_SECTIONS, retainedJson, subscriptionJson } from './json.js';
 import { ByteOutput, cString, int32 } from './output.js';
 import { Progress } from './progress.js';
@@ -84,6 +85,8 @@ export async function dbDumpMain(args: readonly string[], io: DbDumpIo): Promise
   const out = new ByteOutput(io.stdout);
   const progress = new Progress(io.stderr);
   try {
+    // A skeeter journal (docs/durable-journal.md) beside the database: its own dump.
+    if ((mode === 'dump' || mode === 'stats') && (await startsWithJournalMagic(fh))) return await journalDump(fh, mode === 'stats', out, io);
     if (mode === 'json') return await jsonDump(fh, out, io, progress);
     if (mode === 'stats') return await statsDump(fh, out, io, progress);
     return await textDump(fh, mode, out, io, progress);
@@ -91,6 +94,17 @@ export async function dbDumpMain(args: readonly string[], io: DbDumpIo): Promise
     progress.finish();
     await out.flush();
     await fh.close();
+  }
+}
+
+async function startsWithJournalMagic(fh: FileHandle): Promise<boolean> {
+  const b = Buffer.alloc(JOURNAL_MAGIC.length);
+  try {
+    const { bytesRead } = await fh.read(b, 0, b.length, 0);
+    return bytesRead === b.length && isJournal(b);
+  } catch {
+    // A directory or an unreadable file: the normal path reports it as Mosquitto's tool does.
+    return false;
   }
 }
 
