@@ -5,12 +5,13 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { debianToolsMissing, ours, runTool, startDebianBroker, type Broker } from './harness.js';
+import { hasOpenssl, makeTestCertificates } from '../transports/certs.js';
+import { debian, debianToolsMissing, freePort, ours, runTool, startDebianBroker, type Broker } from './harness.js';
 
 const missing = debianToolsMissing();
 
@@ -167,9 +168,14 @@ describe('client tools: signals', { timeout: 60_000 }, () => {
  * cannot be bound to loopback only): it checks the upgrade request (path, subprotocol), answers
  * RFC 6455's handshake, unmasks client frames into the broker and frames the broker's bytes.
  */
-async function startWsBridge(brokerPort: number, seen: string[]): Promise<{ port: number; close(): void }> {
+async function startWsBridge(
+  brokerPort: number,
+  seen: string[],
+  tlsOptions?: { key: Buffer; cert: Buffer },
+): Promise<{ port: number; close(): void }> {
   const { createHash } = await import('node:crypto');
-  const server = createServer((client) => {
+  const { createServer: createTlsServer } = await import('node:tls');
+  const handler = (client: Socket): void => {
     let buf = Buffer.alloc(0);
     let upstream: Socket | undefined;
     client.on('error', () => upstream?.destroy());
@@ -219,7 +225,8 @@ async function startWsBridge(brokerPort: number, seen: string[]): Promise<{ port
         if (opcode === 0x2 || opcode === 0x0) upstream?.write(payload);
       }
     });
-  });
+  };
+  const server = tlsOptions ? createTlsServer(tlsOptions, handler) : createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as { port: number }).port, close: () => server.close() };
 }
@@ -258,4 +265,57 @@ describe('client tools: websockets (2.1)', { timeout: 60_000 }, () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('-L wss:// publishes through TLS then a websocket upgrade (--cafile)', { skip: hasOpenssl() ? false : 'openssl not installed' }, async () => {
+    const certs = makeTestCertificates();
+    const broker = await startDebianBroker();
+    const seen: string[] = [];
+    const bridge = await startWsBridge(broker.port, seen, { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert) });
+    const dir = mkdtempSync(join(tmpdir(), 'skeeter-wss-'));
+    const observer = await mqtt.connectAsync({ host: '127.0.0.1', port: broker.port, reconnectPeriod: 0 });
+    const got: string[] = [];
+    observer.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    await observer.subscribeAsync('wss/#', { qos: 1 });
+    try {
+      const r = await runTool(
+        ours('mosquitto_pub'),
+        ['-L', `wss://127.0.0.1:${bridge.port}/wss/t`, '--cafile', certs.caCert, '-m', 'over-wss', '-q', '1', '-V', '5', '-d'],
+        { cwd: dir, timeoutMs: 15_000 },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /received PUBACK \(Mid: 1, RC:0\)\nClient auto-\S+ sending DISCONNECT\n$/);
+      assert.deepEqual(seen, ['upgrade /mqtt mqtt']);
+      for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+      assert.deepEqual(got, ['wss/t over-wss']);
+    } finally {
+      await observer.endAsync();
+      bridge.close();
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
+      certs.remove();
+    }
+  });
+
+  // libmosquitto makes the TCP connection before the websocket upgrade, so a refused
+  // websocket connection reads as a refused TCP one; Debian's 2.0.11 tool (no websockets)
+  // gives the TCP text to compare with.
+  for (const [scheme, tool] of [
+    ['ws', 'mosquitto_pub'],
+    ['wss', 'mosquitto_pub'],
+    ['ws', 'mosquitto_sub'],
+  ] as const) {
+    it(`${tool} -L ${scheme}:// to a closed port: the refused TCP connection's text and status`, async () => {
+      const closed = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), 'skeeter-ws-'));
+      try {
+        const extra = tool === 'mosquitto_pub' ? ['-m', 'x'] : [];
+        const mine = await runTool(ours(tool), ['-L', `${scheme}://127.0.0.1:${closed}/t`, ...extra], { cwd: dir, timeoutMs: 15_000 });
+        const theirs = await runTool(debian(tool), ['-p', String(closed), '-t', 't', ...extra], { cwd: dir, timeoutMs: 15_000 });
+        assert.equal(theirs.stderr, 'Error: Connection refused\n');
+        assert.deepEqual(mine, theirs);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -246,22 +246,21 @@ async function tlsWrap(socket: Socket, host: string, tlsOpts: TlsSettings): Prom
 
 /**
  * Websockets through MQTT.js's own stream builder (it brings the `ws` package), loaded only
- * for ws:// / wss://. Unlike TCP, the stream is returned before the upgrade completes; a
- * failure then surfaces as a lost connection.
+ * for ws:// / wss://. As libmosquitto does, the TCP connection (with bind address, proxy and
+ * TLS, all as for plain MQTT) is made first, so a refused or failed connection is reported
+ * exactly as without websockets ("Error: Connection refused"); `ws` then runs its upgrade
+ * over that stream (`createConnection`). A failed upgrade surfaces as a lost connection.
  */
 async function openWebsocket(opts: TransportOptions, ws: WebsocketSettings): Promise<Duplex> {
+  const base = await openTransport({ ...opts, websockets: undefined });
   const mod = (await import('mqtt/lib/connect/ws')) as unknown as {
     streamBuilder?: (client: unknown, o: Record<string, unknown>) => Duplex;
     default?: { streamBuilder: (client: unknown, o: Record<string, unknown>) => Duplex };
   };
   const streamBuilder = mod.streamBuilder ?? mod.default?.streamBuilder;
-  if (!streamBuilder) throw new TransportError('websockets unavailable', 'ENOSYS', 'errno');
-  const wsOptions: Record<string, unknown> = {};
-  if (opts.tls) {
-    if (opts.tls.cafile) wsOptions.ca = readFileSync(opts.tls.cafile);
-    if (opts.tls.certfile) wsOptions.cert = readFileSync(opts.tls.certfile);
-    if (opts.tls.keyfile) wsOptions.key = readFileSync(opts.tls.keyfile);
-    if (opts.tls.insecure) wsOptions.checkServerIdentity = () => undefined;
+  if (!streamBuilder) {
+    base.destroy();
+    throw new TransportError('websockets unavailable', 'ENOSYS', 'errno');
   }
   return streamBuilder(undefined, {
     protocol: opts.tls ? 'wss' : 'ws',
@@ -270,7 +269,7 @@ async function openWebsocket(opts: TransportOptions, ws: WebsocketSettings): Pro
     path: ws.path ?? '/mqtt',
     protocolId: ws.protocolVersion === 3 ? 'MQIsdp' : 'MQTT',
     protocolVersion: ws.protocolVersion,
-    wsOptions,
+    wsOptions: { createConnection: () => base },
   });
 }
 
