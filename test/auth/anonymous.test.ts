@@ -79,4 +79,24 @@ for (const oracle of hasDebianMosquitto() ? [false, true] : [false]) {
       await b.stop();
     }
   });
+
+  test(`a refused login is logged as Mosquitto does: CONNACK to the address, then <unknown> (${who})`, { timeout: 60_000 }, async () => {
+    const b = await startBroker({ oracle, verbose: true, config: [`password_file ${pw}`, 'allow_anonymous false'] });
+    try {
+      assert.equal(await code(b.port, 4, { username: 'alice', password: 'wrong' }), 5);
+      assert.equal(await code(b.port, 5, {}), 0x87);
+      // Both refusals' close lines, however late the pipe delivers them (at most 10 s).
+      for (let i = 0; i < 200 && b.stderr().split('not authorised.').length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      const lines = b.stderr().split('\n').map((l) => l.replace(/^\d+: /, ''));
+      const refused = lines.filter((l) => l.startsWith('Sending CONNACK') || l.includes('not authorised'));
+      assert.deepEqual(refused.slice(0, 4), [
+        'Sending CONNACK to 127.0.0.1 (0, 5)',
+        'Client <unknown> disconnected, not authorised.',
+        'Sending CONNACK to 127.0.0.1 (0, 135)',
+        'Client <unknown> disconnected, not authorised.',
+      ]);
+    } finally {
+      await b.stop();
+    }
+  });
 }

@@ -119,7 +119,7 @@ function settle(conn: Connection, state: AuthState, result: ExtendedAuthResult):
     case 'unsupported': {
       const code = result.outcome === 'deny' ? ReasonCode.NotAuthorized : ReasonCode.BadAuthenticationMethod;
       const kind = result.outcome === 'deny' ? 'not-authorised' : 'not-allowed';
-      if (state.phase === 'authenticating') refuseConnect(conn, 5, 0, code, kind);
+      if (state.phase === 'authenticating') refuseConnect(conn, 5, 0, code, kind, 'after');
       else conn.close({ kind, reasonCode: code });
     }
   }

@@ -114,25 +114,28 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   // mosquitto_unpwd_check (the security hook applies allow_anonymous). Without any source
   // (password file, plugin) a user name proves nothing: the client is allowed exactly when
   // anonymous clients are. A certificate-derived user name needs no check.
+  // Mosquitto frees the client id of a client that fails basic authentication before it sends
+  // the CONNACK: that line names the address, the close line `<unknown>` (Debian's 2.0.11).
+  const unauthorised = (): void => refuseConnect(conn, v, RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized, 'not-authorised', 'before');
   const authenticate = broker.security.authenticate;
   if (cert !== undefined || authenticate === undefined) {
-    if (cert === undefined && !listener.allowAnonymous) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+    if (cert === undefined && !listener.allowAnonymous) return unauthorised();
     return acceptConnect(conn, packet, clientId, assigned);
   }
   const verdict = authenticate(conn, username, packet.password);
-  if (verdict === false) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+  if (verdict === false) return unauthorised();
   if (verdict === true) return acceptConnect(conn, packet, clientId, assigned);
   // Hashing runs off the event loop: hold this client's later packets until it is decided.
   conn.holdPackets();
   verdict.then(
     (ok) => {
       if (conn.isClosed()) return;
-      if (!ok) refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+      if (!ok) unauthorised();
       else acceptConnect(conn, packet, clientId, assigned);
       conn.releasePackets();
     },
     () => {
-      if (!conn.isClosed()) refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
+      if (!conn.isClosed()) unauthorised();
     },
   );
 }
@@ -236,13 +239,26 @@ export function acceptConnect(conn: Connection, packet: ConnectPacket, clientId:
   broker.resumeSession(s);
 }
 
-/** A refusing CONNACK, then close; `kind` chooses the log line (0x8C: Mosquitto's not-supported line). */
-export function refuseConnect(conn: Connection, v: number, v3Code: number, v5Code: number, kind: CloseKind = 'not-authorised'): void {
+/**
+ * A refusing CONNACK, then close; `kind` chooses the log line (0x8C: Mosquitto's not-supported
+ * line). `forgetId`: where Mosquitto frees the client id of a client that failed authentication,
+ * before the CONNACK (basic auth: the CONNACK line shows the address) or after it (extended
+ * auth); either way the close line says `<unknown>`.
+ */
+export function refuseConnect(
+  conn: Connection,
+  v: number,
+  v3Code: number,
+  v5Code: number,
+  kind: CloseKind = 'not-authorised',
+  forgetId?: 'before' | 'after',
+): void {
   const connack: ConnackPacket =
     v === 5
       ? { type: PacketType.Connack, sessionPresent: false, reasonCode: v5Code, properties: {} }
       : { type: PacketType.Connack, sessionPresent: false, reasonCode: v3Code };
-  conn.debug(`Sending CONNACK to ${conn.clientId} (0, ${connack.reasonCode})`);
+  conn.debug(`Sending CONNACK to ${forgetId === 'before' ? conn.address : conn.clientId} (0, ${connack.reasonCode})`);
+  if (forgetId !== undefined) conn.clientId = '<unknown>';
   conn.sendAndClose(encodePacket(connack, conn.protocolVersion), { kind });
 }
 
