@@ -10,7 +10,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { PacketType, topicMatches, type ProtocolVersion, type QoS } from '@skeeter/codec';
+import { PacketType, topicMatches, type ProtocolVersion, type PublishPacket, type QoS } from '@skeeter/codec';
 import type { Broker } from '../broker.js';
 import type { BridgeConfig, BridgeTopic } from '../config/types.js';
 import { StoredMessage } from '../message.js';
@@ -36,6 +36,23 @@ const BRIDGE_LISTENER: ListenerSettings = { ...defaultListener(0, 'bridge'), all
 
 const VERSIONS: Record<BridgeConfig['protocolVersion'], ProtocolVersion> = { mqttv31: 3, mqttv311: 4, mqttv50: 5 };
 
+/** Mosquitto's bridge Receive Maximum without bridge_receive_maximum: max_inflight_messages (20). */
+const DEFAULT_RECEIVE_MAXIMUM = 20;
+
+/** start_type lazy: how often the backlog is counted while disconnected (messages may wait in the local session's queue). */
+const LAZY_POLL_MS = 500;
+
+/** A message for the remote, as the local session delivered it (its packet id is the session's). */
+interface OutMessage {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  packetId: number;
+  dup: boolean;
+  done: () => void;
+}
+
 export class Bridge {
   private readonly broker: Broker;
   readonly config: BridgeConfig;
@@ -58,11 +75,18 @@ export class Bridge {
   /** The remote accepted the CONNECT: out messages may go. */
   private remoteReady = false;
   /** start_type lazy: messages for the remote held (unacknowledged) until `threshold` of them. */
-  private readonly pending: Array<{ topic: string; payload: Uint8Array; qos: QoS; retain: boolean; done: () => void }> = [];
+  private pending: OutMessage[] = [];
+  /** start_type lazy: messages sent to the remote and not yet acknowledged, oldest first. */
+  private unacked: OutMessage[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
+  private lazyPoll: NodeJS.Timeout | undefined;
   private lastActivity = 0;
   private outstanding = 0;
   private idleDisconnect = false;
+  /** The remote's Maximum QoS (v5 CONNACK); messages for it are lowered to this, as Mosquitto does. */
+  private remoteMaxQos: QoS = 2;
+  /** The remote's Receive Maximum (v5 CONNACK), passed on to the local session's flow control. */
+  private remoteReceiveMaximum: number | undefined;
   /** Remote packet ids continue across our messages, subscriptions and notifications. */
   private remoteIds = 1;
 
@@ -85,11 +109,15 @@ export class Bridge {
     for (const t of this.outTopics) log.debug(`Bridge ${this.localId} doing local SUBSCRIBE on topic ${t.localTopic}`);
     // Create the local session and its subscriptions now, so messages queue before the remote
     // is first reached; then the local link waits for the remote.
-    await this.openLocal(true);
+    // Retained messages are not wanted yet: each connection to the remote sends them (below).
+    await this.openLocal(true, 2);
     // Until the first connection the local state topic says "0" (published once at start).
     if (this.config.notifications) this.publishLocalState('0');
     // A lazy bridge keeps its local link open and connects once `threshold` messages wait.
-    if (this.lazy) return;
+    if (this.lazy) {
+      this.watchBacklog();
+      return;
+    }
     this.closeLocal();
     this.connectRemote();
   }
@@ -103,7 +131,10 @@ export class Bridge {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.primaryTimer) clearInterval(this.primaryTimer);
     if (this.idleTimer) clearInterval(this.idleTimer);
-    this.remote?.disconnect();
+    if (this.lazyPoll) clearInterval(this.lazyPoll);
+    // Like Mosquitto's bridge at shutdown: the socket is closed without DISCONNECT, so the
+    // remote publishes the bridge's will (the "0" state) [MQTT-3.1.2-8].
+    this.remote?.close();
     this.local?.disconnect();
   }
 
@@ -111,18 +142,23 @@ export class Bridge {
     return this.config.localCleanSession ?? this.config.cleanSession;
   }
 
-  /** Connects the local link (v5 over a pipe); subscribes the out/both topics when asked. */
-  private async openLocal(subscribe: boolean): Promise<void> {
+  /**
+   * Connects the local link (v5 over a pipe) and subscribes the out/both topics. Retain Handling
+   * 0 sends the local retained messages of those topics, which Mosquitto's bridge queues for the
+   * remote on every connection; 2 leaves them.
+   */
+  private async openLocal(subscribe: boolean, retainHandling: 0 | 2 = 0): Promise<void> {
     const [ours, theirs] = memoryPipe();
     this.broker.accept({ stream: theirs, address: 'bridge', port: 0, localPort: 0, internal: true }, BRIDGE_LISTENER);
     const link = new MqttLink(ours, 5, {
-      onPublish: (p, done) => this.forwardOut(p.topic, p.payload, p.qos, p.retain, done),
+      onPublish: (p, done) => this.forwardOut(outMessage(p, done)),
       onClose: () => {
         if (this.local === link) this.local = undefined;
       },
     });
     this.local = link;
     const clean = this.localClean();
+    const c = this.config;
     await link.connect(
       {
         type: PacketType.Connect,
@@ -132,18 +168,30 @@ export class Bridge {
         clean,
         keepalive: 0,
         clientId: this.localId,
-        properties: clean ? {} : { sessionExpiryInterval: 0xffffffff },
+        // local_username / local_password: the identity the local side has on this broker (as
+        // mosquitto_client_username() answers for a bridge). Like Mosquitto's own bridge
+        // connections it bypasses password and ACL checks (reference 7.2; checked on Debian).
+        ...(c.localUsername !== undefined ? { username: c.localUsername } : {}),
+        ...(c.localPassword !== undefined ? { password: Buffer.from(c.localPassword) } : {}),
+        properties: {
+          ...(clean ? {} : { sessionExpiryInterval: 0xffffffff }),
+          // No more messages in flight towards the remote than it accepts [MQTT-3.3.4-9].
+          ...(this.remoteReceiveMaximum !== undefined && !this.lazy ? { receiveMaximum: this.remoteReceiveMaximum } : {}),
+        },
       },
       0,
     );
-    // A clean local session loses its subscriptions with each link: subscribe every time.
-    if ((subscribe || clean) && this.outTopics.length > 0) {
-      // No Local keeps what the bridge brings in from going straight back out.
-      await link.subscribe(
-        1,
-        this.outTopics.map((t) => ({ topic: t.localTopic, qos: t.qos, noLocal: true, retainAsPublished: true, retainHandling: 0 })),
-      );
-    }
+    if (subscribe) await this.subscribeLocal(link, retainHandling);
+  }
+
+  private async subscribeLocal(link: MqttLink, retainHandling: 0 | 2): Promise<void> {
+    if (this.outTopics.length === 0) return;
+    // No Local keeps what the bridge brings in from going straight back out; Retain As
+    // Published keeps the retained flag of live messages, as Mosquitto's bridge subscription.
+    await link.subscribe(
+      1,
+      this.outTopics.map((t) => ({ topic: t.localTopic, qos: t.qos, noLocal: true, retainAsPublished: true, retainHandling })),
+    );
   }
 
   private closeLocal(): void {
@@ -186,8 +234,12 @@ export class Bridge {
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       void this.handshake(link, version).then((ok) => {
         connected = ok;
-        if (!ok) link.close();
-        else if (this.addressIndex % addresses.length !== 0 && !this.config.roundRobin) this.watchPrimary(link);
+        if (!ok) {
+          link.close();
+          return;
+        }
+        if (this.addressIndex % addresses.length !== 0 && !this.config.roundRobin) this.watchPrimary(link);
+        void this.onConnected(link, version);
       });
     });
   }
@@ -212,8 +264,16 @@ export class Bridge {
           : {}),
         ...(c.remoteUsername !== undefined ? { username: c.remoteUsername } : {}),
         ...(c.remotePassword !== undefined ? { password: Buffer.from(c.remotePassword) } : {}),
-        // Mosquitto's bridge announces its receive maximum (max_inflight_messages, 20).
-        ...(version === 5 ? { properties: { receiveMaximum: 20 } } : {}),
+        // Mosquitto's bridge announces its receive maximum (max_inflight_messages, 20, or 2.1's
+        // bridge_receive_maximum); 2.1's bridge_session_expiry_interval comes first when set.
+        ...(version === 5
+          ? {
+              properties: {
+                ...(c.sessionExpiryInterval > 0 ? { sessionExpiryInterval: c.sessionExpiryInterval } : {}),
+                receiveMaximum: c.receiveMaximum > 0 ? c.receiveMaximum : DEFAULT_RECEIVE_MAXIMUM,
+              },
+            }
+          : {}),
       },
       c.keepaliveInterval,
     );
@@ -226,8 +286,21 @@ export class Bridge {
     if (link.isClosed) return false;
     this.connectedOnce = true;
     this.backoff = 0;
+    const props = version === 5 ? ack.properties : undefined;
+    this.remoteMaxQos = (props?.maximumQoS ?? 2) as QoS;
+    this.remoteReceiveMaximum = props?.receiveMaximum;
+    return true;
+  }
+
+  /** After the CONNACK: notification, remote (un)subscriptions, then the local side's messages. */
+  private async onConnected(link: MqttLink, version: ProtocolVersion): Promise<void> {
+    const c = this.config;
+    const log = this.broker.log;
+    const remoteNotifications = c.notifications && !c.notificationsLocalOnly;
+    // The "1" is QoS 1 even towards a remote with a lower Maximum QoS, as Debian's 2.0.11 sends it.
+    let notified: Promise<void> = Promise.resolve();
     if (c.notifications) {
-      if (remoteNotifications) void link.publish(this.stateTopic, Buffer.from('1'), 1, true);
+      if (remoteNotifications) notified = link.publish(this.stateTopic, Buffer.from('1'), 1, true);
       this.publishLocalState('1');
     }
     for (const t of c.topics) {
@@ -243,17 +316,22 @@ export class Bridge {
         void link.subscribe(id, [{ topic: t.remoteTopic, qos: t.qos, noLocal: version === 5, retainAsPublished: version === 5, retainHandling: 0 }]);
       }
     }
+    // Forwarded messages use the local session's packet ids: the notification's id must be
+    // free again before they start.
+    await Promise.race([notified, link.whenClosed]);
+    if (link.isClosed || this.remote !== link) return;
     this.remoteReady = true;
     this.lastActivity = Date.now();
     if (this.lazy) {
-      // Hand over what waited, in order, then watch for idleness.
-      for (const m of this.pending.splice(0)) this.forwardOut(m.topic, m.payload, m.qos, m.retain, m.done);
+      // Hand over what waited, in order, then the retained messages, then watch for idleness.
+      for (const m of this.pending.splice(0)) this.forwardOut(m);
+      const local = this.local;
+      if (local) void this.subscribeLocal(local, 0);
       this.watchIdle(link);
-      return true;
+      return;
     }
-    // Now the local side may hand over what it queued meanwhile.
-    if (this.outTopics.length > 0) await this.openLocal(false);
-    return true;
+    // Now the local side may hand over what it queued meanwhile, then the retained messages.
+    if (this.outTopics.length > 0) await this.openLocal(true);
   }
 
   /** start_type lazy: disconnect after idle_timeout seconds without a message either way. */
@@ -268,7 +346,8 @@ export class Bridge {
         clearInterval(this.idleTimer);
         this.broker.log.notice(`Bridge connection ${this.localId} has exceeded idle timeout, disconnecting.`);
         this.idleDisconnect = true;
-        link.disconnect();
+        // Mosquitto closes the socket here (no DISCONNECT): the remote publishes the "0" will.
+        link.close();
       }
     }, 250);
     this.idleTimer.unref();
@@ -331,13 +410,14 @@ export class Bridge {
     if (this.lazy) {
       if (this.idleTimer) clearInterval(this.idleTimer);
       if (this.stopped) return;
-      // Messages the remote had not acknowledged come back from the local session: a new
-      // local link makes the broker resend them (into `pending` again).
-      this.pending.length = 0;
+      // Messages the remote had not acknowledged wait again, first and in order, sent again
+      // with their packet ids and DUP (QoS 0 ones were done when sent).
+      for (const m of this.unacked) m.dup = true;
+      this.pending = [...this.unacked, ...this.pending];
+      this.unacked = [];
       this.outstanding = 0;
-      this.closeLocal();
-      void this.openLocal(false);
-      // After an idle disconnect (or without enough waiting messages) wait for the threshold.
+      this.watchBacklog();
+      // After an idle disconnect wait for the threshold again.
       if (this.idleDisconnect) {
         this.idleDisconnect = false;
         return;
@@ -370,24 +450,47 @@ export class Bridge {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       // A lazy bridge retries only while enough messages wait.
-      if (this.lazy && this.pending.length < this.config.threshold) return;
+      if (this.lazy && this.backlog() < this.config.threshold) return;
       this.connectRemote();
     }, delay * 1000);
     this.retryTimer.unref();
   }
 
-  /** start_type lazy: hold a message until the remote is up; connect at `threshold` of them. */
-  private holdForLazy(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, done: () => void): void {
-    this.pending.push({ topic, payload, qos, retain, done });
-    if (this.pending.length >= this.config.threshold && !this.remote && !this.retryTimer && !this.stopped) this.connectRemote();
+  /**
+   * start_type lazy: the messages waiting for the remote, as Mosquitto counts its bridge's
+   * messages against `threshold`: those handed to the bridge (QoS 0 included) and those still in
+   * the local session's queue behind the in-flight window.
+   */
+  private backlog(): number {
+    return this.pending.length + (this.broker.sessions.get(this.localId)?.queue.length ?? 0);
+  }
+
+  /** start_type lazy: connects once the backlog reaches `threshold`. */
+  private checkBacklog(): void {
+    if (this.stopped || this.remote || this.retryTimer) return;
+    if (this.backlog() >= this.config.threshold) this.connectRemote();
+  }
+
+  /** start_type lazy: counts the backlog while disconnected (the session queue grows unseen). */
+  private watchBacklog(): void {
+    if (this.lazyPoll) return;
+    this.lazyPoll = setInterval(() => {
+      if (this.stopped || this.remoteReady) return;
+      this.checkBacklog();
+    }, LAZY_POLL_MS);
+    this.lazyPoll.unref();
   }
 
   /** Local -> remote: acknowledged locally only once the remote has it. */
-  private forwardOut(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, done: () => void): void {
+  private forwardOut(m: OutMessage): void {
+    const { topic, payload, retain, done } = m;
     if (!this.remoteReady) {
       // Not connected: a lazy bridge holds the message; otherwise the local link is closed
       // and the local session keeps it.
-      if (this.lazy) this.holdForLazy(topic, payload, qos, retain, done);
+      if (this.lazy) {
+        this.pending.push(m);
+        this.checkBacklog();
+      }
       return;
     }
     const remote = this.remote;
@@ -398,6 +501,8 @@ export class Bridge {
     }
     // bridge_max_packet_size: a PUBLISH the remote could not take is dropped, as Mosquitto's
     // bridge drops oversize packets (it never sends them).
+    // The remote's Maximum QoS lowers the message, as Mosquitto's bridge does (checked on Debian).
+    const qos = Math.min(m.qos, this.remoteMaxQos) as QoS;
     const max = this.config.maxPacketSize;
     const size = remote ? publishRemainingLength(mapped, payload.length, qos, remote.version) : 0;
     if (max > 0 && size + varintBytes(size) > max) {
@@ -409,9 +514,13 @@ export class Bridge {
     if (!remote || remote.isClosed) return;
     this.lastActivity = Date.now();
     this.outstanding++;
-    void remote.publish(mapped, payload, qos, retain && this.config.outgoingRetain).then(() => {
+    if (this.lazy && qos > 0) this.unacked.push(m);
+    // The local session's packet id goes to the remote too: after a restart (or a new link) the
+    // session sends the message again under the same id, so a remote holding the session knows it.
+    void remote.publish(mapped, payload, qos, retain && this.config.outgoingRetain, undefined, m.packetId, m.dup).then(() => {
       this.outstanding--;
       this.lastActivity = Date.now();
+      if (this.lazy && qos > 0) this.unacked = this.unacked.filter((u) => u !== m);
       done();
     });
   }
@@ -427,6 +536,10 @@ export class Bridge {
     this.broker.publish(new StoredMessage(mapped, payload, qos, retain, undefined, 0, this.localId));
     done();
   }
+}
+
+function outMessage(p: PublishPacket, done: () => void): OutMessage {
+  return { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, packetId: p.packetId, dup: p.dup, done };
 }
 
 /**

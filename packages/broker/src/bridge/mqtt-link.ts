@@ -31,11 +31,20 @@ export class MqttLink {
   private readonly decoder: Decoder;
   private readonly handlers: LinkHandlers;
   private nextId = 1;
-  private readonly waiting = new Map<number, (p: Packet) => void>();
+  /**
+   * Waiters by packet id, one map per namespace we keep: our PUBLISH flows, and our SUBSCRIBE /
+   * UNSUBSCRIBE. A bridge forwards messages under the packet ids its local session gave them, so
+   * the ids survive a restart with the session; its own SUBSCRIBEs count separately.
+   */
+  private readonly publishWaiting = new Map<number, (p: Packet) => void>();
+  private readonly ackWaiting = new Map<number, (p: Packet) => void>();
   private connackWaiter: ((p: ConnackPacket) => void) | undefined;
   private readonly incomingQos2 = new Set<number>();
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private markClosed!: () => void;
+  /** Settles when the link closes (for waits that must not outlive it). */
+  readonly whenClosed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   constructor(stream: Duplex, version: ProtocolVersion, handlers: LinkHandlers, firstPacketId = 1) {
     this.stream = stream;
@@ -90,24 +99,30 @@ export class MqttLink {
     });
   }
 
-  /** Resolves when the QoS flow completes (at once for QoS 0). */
-  publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties?: Properties): Promise<void> {
-    const packetId = qos > 0 ? this.allocateId() : 0;
-    const packet: PublishPacket = { type: PacketType.Publish, topic, payload, qos, retain, dup: false, packetId };
+  /**
+   * Resolves when the QoS flow completes (at once for QoS 0). `packetId` reuses an id the caller
+   * owns: a message sent again keeps its id and carries DUP [MQTT-3.3.1-1], so a remote that
+   * kept the session recognises a QoS 2 message it already has (spec 4.3.3: no duplicate onward).
+   */
+  publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties?: Properties, packetId?: number, dup = false): Promise<void> {
+    if (qos === 0) packetId = 0;
+    else if (packetId === undefined || packetId === 0) packetId = this.allocateId();
+    const packet: PublishPacket = { type: PacketType.Publish, topic, payload, qos, retain, dup: qos > 0 && dup, packetId };
     if (this.version === 5) packet.properties = properties ?? {};
     if (qos === 0) {
       this.send(packet);
       return Promise.resolve();
     }
+    const id = packetId;
     return new Promise((resolve) => {
-      this.waiting.set(packetId, () => resolve());
+      this.publishWaiting.set(id, () => resolve());
       this.send(packet);
     });
   }
 
   subscribe(packetId: number, subscriptions: Subscription[]): Promise<SubackPacket> {
     return new Promise((resolve) => {
-      this.waiting.set(packetId, (p) => resolve(p as SubackPacket));
+      this.ackWaiting.set(packetId, (p) => resolve(p as SubackPacket));
       this.send(this.version === 5
         ? { type: PacketType.Subscribe, packetId, subscriptions, properties: {} }
         : { type: PacketType.Subscribe, packetId, subscriptions });
@@ -131,18 +146,23 @@ export class MqttLink {
         this.onPublish(p);
         break;
       case PacketType.Puback:
-      case PacketType.Pubcomp:
+      case PacketType.Pubcomp: {
+        const w = this.publishWaiting.get(p.packetId);
+        this.publishWaiting.delete(p.packetId);
+        w?.(p);
+        break;
+      }
       case PacketType.Suback:
       case PacketType.Unsuback: {
-        const w = this.waiting.get(p.packetId);
-        this.waiting.delete(p.packetId);
+        const w = this.ackWaiting.get(p.packetId);
+        this.ackWaiting.delete(p.packetId);
         w?.(p);
         break;
       }
       case PacketType.Pubrec:
         if (p.reasonCode >= 0x80) {
-          const w = this.waiting.get(p.packetId);
-          this.waiting.delete(p.packetId);
+          const w = this.publishWaiting.get(p.packetId);
+          this.publishWaiting.delete(p.packetId);
           w?.(p);
         } else {
           this.send({ type: PacketType.Pubrel, packetId: p.packetId, reasonCode: 0, properties: {} });
@@ -183,8 +203,10 @@ export class MqttLink {
     const waiter = this.connackWaiter;
     this.connackWaiter = undefined;
     waiter?.({ type: PacketType.Connack, sessionPresent: false, reasonCode: -1 });
-    this.waiting.clear();
+    this.publishWaiting.clear();
+    this.ackWaiting.clear();
     if (!this.stream.destroyed) this.stream.destroy();
+    this.markClosed();
     this.handlers.onClose();
   }
 
