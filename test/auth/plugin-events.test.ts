@@ -40,6 +40,15 @@ export function pluginInit(host, options) {
     if (msg.topic === 'rewrite/out') msg.payload = Buffer.concat([msg.payload, Buffer.from('!')]);
     return 'allow';
   });
+  host.register(
+    'control',
+    (client, msg) => {
+      const text = Buffer.from(msg.payload).toString();
+      host.publish('$CONTROL/demo/v1/response', client.clientId + ':' + [...text].reverse().join(''));
+      if (text === 'reason') return { reasonString: 'handled' };
+    },
+    '$CONTROL/demo/v1',
+  );
   let told = false;
   host.register('tick', (tick) => {
     if (told || host.client('tick-watch') === undefined) return;
@@ -240,6 +249,33 @@ test('extended auth: CONNECT method/data, AUTH 0x18 both ways, CONNACK with meth
   });
 });
 
+test('control: a $CONTROL/ topic goes to its plugin, never to subscribers; the handler may add a reason string', { timeout: 60_000 }, async () => {
+  await withBroker(async (b) => {
+    const sub = await open(b.port, 5, { clientId: 'ctl-sub' });
+    const pub = await open(b.port, 5, { clientId: 'ctl-pub' });
+    try {
+      sub.send(m.subscribe(5, 1, [['$CONTROL/#', 0], ['after', 0]]));
+      assert.equal(hex(await sub.next()), hex(m.suback(5, 1, [0, 0])));
+      pub.send(m.publish(5, '$CONTROL/demo/v1', 'abc', { qos: 1, mid: 3 }));
+      assert.equal(hex(await pub.next()), hex(m.puback(5, 3)));
+      // The plugin's answer (a broker publish) is delivered; the request itself is not.
+      assert.equal(hex(await sub.next()), hex(m.publish(5, '$CONTROL/demo/v1/response', 'ctl-pub:cba')));
+      pub.send(m.publish(5, '$CONTROL/demo/v1', 'reason', { qos: 2, mid: 4 }));
+      assert.equal(hex(await pub.next()), hex(m.pubrec(5, 4, 0, m.props(m.propStr(0x1f, 'handled')))));
+      pub.send(m.pubrel(5, 4));
+      assert.equal(hex(await pub.next()), hex(m.pubcomp(5, 4)));
+      assert.equal(hex(await sub.next()), hex(m.publish(5, '$CONTROL/demo/v1/response', 'ctl-pub:nosaer')));
+      pub.send(m.publish(5, '$CONTROL/other', 'x', { qos: 1, mid: 5 }));
+      assert.equal(hex(await pub.next()), hex(m.puback(5, 5)));
+      pub.send(m.publish(5, 'after', 'y'));
+      assert.equal(hex(await sub.next()), hex(m.publish(5, 'after', 'y')), 'nothing from $CONTROL/other came first');
+    } finally {
+      sub.close();
+      pub.close();
+    }
+  });
+});
+
 test('auth_plugin / auth_opt_* with per_listener_settings: the plugin hears only its listener\'s clients', { timeout: 60_000 }, async () => {
   const second = await freePort();
   const b = await startBroker({
@@ -292,6 +328,37 @@ for (const oracle of hasDebianMosquitto() ? [false, true] : [false]) {
         assert.equal(await c.next(), null);
       } finally {
         c.close();
+      }
+    } finally {
+      await b.stop();
+    }
+  });
+}
+
+for (const oracle of hasDebianMosquitto() ? [false, true] : [false]) {
+  const who = oracle ? 'Debian 2.0.11' : 'skeeter';
+  test(`without plugins (${who}): PUBLISH to $CONTROL/ is acknowledged with 0 and never delivered`, { timeout: 60_000 }, async () => {
+    const b = await startBroker({ oracle });
+    try {
+      const sub = await open(b.port, 5, { clientId: 's' });
+      const pub = await open(b.port, 5, { clientId: 'p' });
+      const pub4 = await open(b.port, 4, { clientId: 'p4' });
+      try {
+        sub.send(m.subscribe(5, 1, [['$CONTROL/#', 1], ['after', 0]]));
+        assert.equal(hex(await sub.next()), hex(m.suback(5, 1, [1, 0])));
+        pub.send(m.publish(5, '$CONTROL/x/v1', 'q1', { qos: 1, mid: 7 }));
+        assert.equal(hex(await pub.next()), hex(m.puback(5, 7)));
+        pub.send(m.publish(5, '$CONTROL/x/v1', 'q2', { qos: 2, mid: 8 }));
+        assert.equal(hex(await pub.next()), hex(m.pubrec(5, 8)));
+        pub.send(m.pubrel(5, 8));
+        assert.equal(hex(await pub.next()), hex(m.pubcomp(5, 8)));
+        pub4.send(m.publish(4, '$CONTROL/y', 'q0'));
+        pub4.send(m.publish(4, 'after', 'z'));
+        assert.equal(hex(await sub.next()), hex(m.publish(5, 'after', 'z')), 'the $CONTROL/ messages were not delivered');
+      } finally {
+        sub.close();
+        pub.close();
+        pub4.close();
       }
     } finally {
       await b.stop();

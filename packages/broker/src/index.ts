@@ -22,6 +22,7 @@ export type {
   AclCheckCallback,
   BasicAuthCallback,
   ConnectCallback,
+  ControlCallback,
   DisconnectCallback,
   ExtAuthAnswer,
   ExtAuthCallback,

@@ -74,6 +74,11 @@ export interface SecurityHooks {
    * rejects it as not authorised (dropped, PUBACK/PUBREC 0x87 on MQTT 5).
    */
   message?(client: ClientInfo, message: MessageEvent): boolean;
+  /**
+   * A client's PUBLISH to a `$CONTROL/` topic (MOSQ_EVT_CONTROL): never delivered, handed to the
+   * plugin registered for exactly that topic. Returns the reason string for the MQTT 5 ack, if any.
+   */
+  control?(client: ClientInfo, message: Readonly<MessageEvent>): string | undefined;
   /** A client was accepted and sent its CONNACK (2.1's MOSQ_EVT_CONNECT). */
   connected?(client: ClientInfo): void;
   /** An accepted client has gone (MOSQ_EVT_DISCONNECT); `reason` is the close kind. */

@@ -141,6 +141,9 @@ export class BrokerSecurity {
     if (plugins.some((p) => p.message.length > 0)) {
       hooks.message = (client, message) => this.message(client, message);
     }
+    if (plugins.some((p) => p.control.size > 0)) {
+      hooks.control = (client, message) => this.control(client, message);
+    }
     if (plugins.some((p) => p.connect.length > 0)) {
       hooks.connected = (client) => pluginNotify(this.#pluginsFor(client), 'connect', clientView(client));
     }
@@ -189,6 +192,26 @@ export class BrokerSecurity {
       if (r.outcome === 'success') extendedClients.add(client);
       return r;
     });
+  }
+
+  /**
+   * The control event (control__process): the one callback registered for exactly this topic,
+   * whatever the client's listener (control callbacks are the broker's, as in 2.0). Returns its
+   * reason string, if any; a throw is logged.
+   */
+  control(client: ClientInfo, message: Readonly<MessageEvent>): string | undefined {
+    for (const p of this.allPlugins()) {
+      const cb = p.control.get(message.topic);
+      if (cb === undefined) continue;
+      try {
+        const r = cb(clientView(client), message);
+        return typeof r === 'object' && r !== null && typeof r.reasonString === 'string' ? r.reasonString : undefined;
+      } catch (e) {
+        p.failed('control', e);
+        return undefined;
+      }
+    }
+    return undefined;
   }
 
   /** The message event for one PUBLISH; false rejects it. */

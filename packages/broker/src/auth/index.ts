@@ -21,6 +21,7 @@ export {
   type AclCheckCallback,
   type BasicAuthCallback,
   type ConnectCallback,
+  type ControlCallback,
   type DisconnectCallback,
   type ExtAuthAnswer,
   type ExtAuthCallback,

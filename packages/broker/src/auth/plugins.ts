@@ -9,9 +9,9 @@
  * 'basic-auth' [3, may answer with a Promise; called for every client, also those without a
  * user name], 'ext-auth-start' / 'ext-auth-continue' [4/5, MQTT 5 AUTH, may answer with a
  * Promise], 'message' [7, synchronous, may change the message], 'tick' [9], 'disconnect' [10],
- * 'connect' [11, from Mosquitto 2.1].
- * Registering 'control' or 'psk-key' throws "not supported", as mosquitto_callback_register
- * returns MOSQ_ERR_NOT_SUPPORTED for events it does not offer.
+ * 'connect' [11, from Mosquitto 2.1], 'control' [6, registered for one `$CONTROL/...` topic:
+ * `host.register('control', callback, topic)`]. Registering 'psk-key' throws "not supported",
+ * as mosquitto_callback_register returns MOSQ_ERR_NOT_SUPPORTED for events it does not offer.
  *
  * A path that is not a JavaScript module (a C `.so`) is refused with Mosquitto's load-error
  * lines and exit status 13. A callback that throws is logged and counts as 'deny'.
@@ -43,6 +43,12 @@ export type MessageCallback = (client: ClientInfo, message: MessageEvent) => 'al
 export type TickCallback = (tick: { now: number }) => void;
 /** MOSQ_EVT_DISCONNECT: an accepted client has gone; `reason` says how (e.g. 'disconnect', 'socket', 'keepalive', 'takeover'). */
 export type DisconnectCallback = (client: ClientInfo, reason: string) => void;
+/**
+ * MOSQ_EVT_CONTROL: a client's PUBLISH to the `$CONTROL/...` topic this callback was registered
+ * for (such messages are never delivered to subscribers). Answer `{ reasonString }` to put a
+ * reason string in the MQTT 5 PUBACK/PUBREC (whose reason code stays 0, as Mosquitto's).
+ */
+export type ControlCallback = (client: ClientInfo, message: Readonly<MessageEvent>) => { reasonString?: string } | undefined | void;
 /** MOSQ_EVT_CONNECT (Mosquitto 2.1): a client was accepted; called after its CONNACK. */
 export type ConnectCallback = (client: ClientInfo) => void;
 /**
@@ -64,13 +70,14 @@ interface PluginCallbacks {
   tick: TickCallback;
   disconnect: DisconnectCallback;
   connect: ConnectCallback;
+  control: ControlCallback;
   'ext-auth-start': ExtAuthCallback;
   'ext-auth-continue': ExtAuthCallback;
 }
 export type PluginEvent = keyof PluginCallbacks;
 
 /** The v5 events skeeter does not offer: registering them throws. */
-const NOT_OFFERED = new Set(['control', 'psk-key']);
+const NOT_OFFERED = new Set(['psk-key']);
 
 /** Options of `host.publish` (mosquitto_broker_publish). */
 export interface PluginPublishOptions {
@@ -84,7 +91,8 @@ export interface PluginPublishOptions {
 /** What a plugin's `pluginInit` receives. */
 export interface PluginHost {
   readonly path: string;
-  register<E extends PluginEvent>(event: E, callback: PluginCallbacks[E]): void;
+  /** `topic`: for 'control' only, the `$CONTROL/...` topic the callback handles. */
+  register<E extends PluginEvent>(event: E, callback: PluginCallbacks[E], topic?: string): void;
   unregister<E extends PluginEvent>(event: E, callback: PluginCallbacks[E]): void;
   log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', text: string): void;
   /**
@@ -127,6 +135,8 @@ export class LoadedPlugin {
   readonly tick: TickCallback[] = [];
   readonly disconnect: DisconnectCallback[] = [];
   readonly connect: ConnectCallback[] = [];
+  /** Control callbacks by their exact `$CONTROL/...` topic. */
+  readonly control = new Map<string, ControlCallback>();
   readonly extAuthStart: ExtAuthCallback[] = [];
   readonly extAuthContinue: ExtAuthCallback[] = [];
   readonly #log: (level: LogType, text: string) => void;
@@ -143,8 +153,8 @@ export class LoadedPlugin {
     return 'deny';
   }
 
-  list<E extends PluginEvent>(event: E): PluginCallbacks[E][] | undefined {
-    const lists: { [K in PluginEvent]: PluginCallbacks[K][] } = {
+  list<E extends Exclude<PluginEvent, 'control'>>(event: E): PluginCallbacks[E][] | undefined {
+    const lists: { [K in Exclude<PluginEvent, 'control'>]: PluginCallbacks[K][] } = {
       'basic-auth': this.basicAuth,
       'acl-check': this.aclCheck,
       reload: this.reload,
@@ -178,6 +188,8 @@ function canStripTypes(): boolean {
 /** Loads every plugin in declaration order, logging as Mosquitto does; stops at the first failure. */
 export async function loadPlugins(configs: readonly PluginConfig[], broker: PluginBroker): Promise<LoadedPlugins> {
   const plugins = new Map<PluginConfig, LoadedPlugin>();
+  /** One handler per control topic across all plugins (MOSQ_ERR_ALREADY_EXISTS). */
+  const controlTopics = new Set<string>();
   const fail = (path: string, why: string): LoadedPlugins => {
     broker.log('error', `Error: Unable to load auth plugin "${path}".`);
     broker.log('error', `Load error: ${path}: ${why}`);
@@ -209,16 +221,32 @@ export async function loadPlugins(configs: readonly PluginConfig[], broker: Plug
     const plugin = new LoadedPlugin(path, options, broker.log);
     const host: PluginHost = {
       path,
-      register(event, callback) {
+      register(event, callback, topic) {
         if (NOT_OFFERED.has(event)) throw new Error(`event "${event}" is not supported by skeeter`);
-        const list = plugin.list(event);
+        if (event === 'control') {
+          if (typeof topic !== 'string' || !topic.startsWith('$CONTROL/')) throw new Error('a control callback needs a topic starting with $CONTROL/');
+          if (controlTopics.has(topic)) throw new Error(`a control callback is already registered for "${topic}"`);
+          controlTopics.add(topic);
+          plugin.control.set(topic, callback as ControlCallback);
+          return;
+        }
+        const list = plugin.list(event as Exclude<PluginEvent, 'control'>) as PluginCallbacks[typeof event][] | undefined;
         if (list === undefined) throw new Error(`unknown event "${String(event)}"`);
         // MOSQ_ERR_ALREADY_EXISTS: the same callback twice for one event.
         if (list.includes(callback)) throw new Error(`callback already registered for "${event}"`);
         list.push(callback);
       },
       unregister(event, callback) {
-        const list = plugin.list(event) ?? [];
+        if (event === 'control') {
+          for (const [t, cb] of plugin.control) {
+            if (cb !== callback) continue;
+            plugin.control.delete(t);
+            controlTopics.delete(t);
+            return;
+          }
+          throw new Error('callback not registered for "control"');
+        }
+        const list = (plugin.list(event as Exclude<PluginEvent, 'control'>) ?? []) as PluginCallbacks[typeof event][];
         const i = list.indexOf(callback);
         if (i === -1) throw new Error(`callback not registered for "${event}"`);
         list.splice(i, 1);

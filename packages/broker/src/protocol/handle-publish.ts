@@ -6,6 +6,7 @@
 import { isValidTopicName, PacketType, ReasonCode, type Properties, type PublishPacket } from '@skeeter/codec';
 import { StoredMessage } from '../message.js';
 import type { Connection } from './connection.js';
+import { handleControlPublish } from './handle-control.js';
 
 export function handlePublish(conn: Connection, packet: PublishPacket): void {
   const broker = conn.broker;
@@ -79,6 +80,8 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
 
   let message: StoredMessage | null = null;
   if (dropReason === 0) {
+    // Client messages to $CONTROL/ go to the plugins, never to subscribers (reference 7.2).
+    if (topic.startsWith('$CONTROL/')) return handleControlPublish(conn, packet, topic, properties);
     // Plugins' message event (MOSQ_EVT_MESSAGE) after the ACL check: it may change the message
     // or reject it as not authorised. The acknowledgement below follows the received QoS.
     const hook = broker.security.message;
