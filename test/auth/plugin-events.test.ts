@@ -40,6 +40,8 @@ export function pluginInit(host, options) {
     if (msg.topic === 'rewrite/out') msg.payload = Buffer.concat([msg.payload, Buffer.from('!')]);
     return 'allow';
   });
+  // Only to refuse one UNSUBSCRIBE (MOSQ_ACL_UNSUBSCRIBE); everything else is allowed.
+  host.register('acl-check', (client, access, topic) => (access === 'unsubscribe' && topic === 'keep/#' ? 'deny' : 'allow'));
   host.register(
     'control',
     (client, msg) => {
@@ -272,6 +274,23 @@ test('control: a $CONTROL/ topic goes to its plugin, never to subscribers; the h
     } finally {
       sub.close();
       pub.close();
+    }
+  });
+});
+
+test('acl-check with the unsubscribe access: a refused UNSUBSCRIBE gets 0x87 and the subscription stays', { timeout: 60_000 }, async () => {
+  await withBroker(async (b) => {
+    const c = await open(b.port, 5, { clientId: 'unsub' });
+    try {
+      c.send(m.subscribe(5, 1, [['keep/#', 0], ['drop/#', 0]]));
+      assert.equal(hex(await c.next()), hex(m.suback(5, 1, [0, 0])));
+      c.send(m.unsubscribe(5, 2, ['keep/#', 'drop/#']));
+      assert.equal(hex(await c.next()), hex(m.unsuback(5, 2, [0x87, 0])));
+      c.send(m.publish(5, 'drop/x', 'gone'));
+      c.send(m.publish(5, 'keep/x', 'kept'));
+      assert.equal(hex(await c.next()), hex(m.publish(5, 'keep/x', 'kept')));
+    } finally {
+      c.close();
     }
   });
 });

@@ -12,6 +12,12 @@ export function handleUnsubscribe(conn: Connection, packet: UnsubscribePacket): 
     conn.debug(`\t${topic}`);
     const shared = parseSharedSubscription(topic);
     const filter = shared ? `$share/${shared.group}/${mount}${shared.filter}` : mount + topic;
+    // MOSQ_ACL_UNSUBSCRIBE: a plugin may refuse it (0x87 on v5); the subscription then stays.
+    const authorize = broker.security.authorize;
+    if (authorize !== undefined && !authorize(conn, 'unsubscribe', filter, 0, false)) {
+      reasonCodes.push(ReasonCode.NotAuthorized);
+      continue;
+    }
     const existed = broker.unsubscribe(session, filter);
     if (broker.log.enabled('unsubscribe')) broker.log.write('unsubscribe', `${conn.clientId} ${topic}`);
     reasonCodes.push(existed ? 0 : ReasonCode.NoSubscriptionExisted);
