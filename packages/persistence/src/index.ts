@@ -55,6 +55,8 @@ export {
   JournalOpCode,
   JournalRecordError,
   journalRecordLength,
+  messageOpLength,
+  writeMessageOp,
   OP_HEADER_LENGTH,
   patchOpLength,
   QUEUE_MANY_FIXED,

@@ -354,6 +354,56 @@ export function writeClientMsgOp(
   return p;
 }
 
+/**
+ * Fast path for MESSAGE from the broker's own fields (strings as UTF-8, no properties): the
+ * MSG_STORE chunk of mosquitto.db without building a record. Lengths in bytes.
+ */
+export function messageOpLength(topicBytes: number, payloadBytes: number, originBytes: number, usernameBytes: number): number {
+  return OP_HEADER_LENGTH + 8 + 32 + originBytes + usernameBytes + topicBytes + payloadBytes;
+}
+
+export function writeMessageOp(
+  buf: Buffer,
+  pos: number,
+  storeId: number,
+  expirySeconds: number,
+  topic: string,
+  topicBytes: number,
+  payload: Uint8Array,
+  origin: string,
+  originBytes: number,
+  username: string | undefined,
+  usernameBytes: number,
+  qos: number,
+  retain: number,
+): number {
+  const body = 32 + originBytes + usernameBytes + topicBytes + payload.length;
+  buf[pos] = JournalOpCode.MESSAGE;
+  buf.writeUInt32BE(8 + body, pos + 1);
+  let p = pos + OP_HEADER_LENGTH;
+  buf.writeUInt32BE(ChunkType.MSG_STORE, p);
+  buf.writeUInt32BE(body, p + 4);
+  p += 8;
+  buf.writeUInt32LE(storeId % 0x1_0000_0000, p);
+  buf.writeUInt32LE(Math.floor(storeId / 0x1_0000_0000), p + 4);
+  buf.writeUInt32LE(expirySeconds % 0x1_0000_0000, p + 8);
+  buf.writeUInt32LE(Math.floor(expirySeconds / 0x1_0000_0000), p + 12);
+  buf.writeUInt32BE(payload.length, p + 16);
+  buf.writeUInt16BE(0, p + 20);
+  buf.writeUInt16BE(originBytes, p + 22);
+  buf.writeUInt16BE(usernameBytes, p + 24);
+  buf.writeUInt16BE(topicBytes, p + 26);
+  buf.writeUInt16BE(0, p + 28);
+  buf[p + 30] = qos;
+  buf[p + 31] = retain;
+  p += 32;
+  if (originBytes > 0) p += buf.write(origin, p, originBytes, 'utf8');
+  if (usernameBytes > 0) p += buf.write(username!, p, usernameBytes, 'utf8');
+  p += buf.write(topic, p, topicBytes, 'utf8');
+  buf.set(payload, p);
+  return p + payload.length;
+}
+
 /** Fast path for DEQUEUE / COMPLETE / RELEASED / STATE (state only for STATE). */
 export function shortOpLength(code: JournalOpCode, clientId: Buffer): number {
   return OP_HEADER_LENGTH + (code === JournalOpCode.STATE ? 3 : 2) + clientId.length;

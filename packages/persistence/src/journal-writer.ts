@@ -12,7 +12,7 @@
  */
 import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, close, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { encodeJournalHeader, FRAME_HEADER_LENGTH, journalRecordLength, sealFrame, writeJournalRecord, type JournalRecord } from './journal-format.js';
+import { encodeJournalHeader, FRAME_HEADER_LENGTH, journalRecordLength, patchOpLength, sealFrame, writeJournalRecord, type JournalRecord } from './journal-format.js';
 
 export interface JournalWriterOptions {
   /** Group-commit window in ms when idle (default 2). */
@@ -95,11 +95,11 @@ export class JournalWriter {
   fileBytes: number;
   /** Commits (fsyncs) done, for tests and statistics. */
   commits = 0;
-  /**
-   * Changes whenever the open frame closes or the batch is sealed: a caller may grow the last
-   * operation it wrote (`extend`) only while this and `position` are what they were after it.
-   */
-  generation = 0;
+  /** Start of the operation that may still grow at the end of the open frame, or -1. */
+  private growing = -1;
+  private tokens = 0;
+  /** Names the operation that may still grow (see beginGrowable); 0 when there is none. */
+  growToken = 0;
 
   constructor(fd: number, fileBytes: number, options: JournalWriterOptions = {}) {
     this.fd = fd;
@@ -121,6 +121,7 @@ export class JournalWriter {
    * write at; the caller writes exactly `n` bytes there and calls `advance(n)`.
    */
   reserve(n: number): Buffer {
+    if (this.growing >= 0) this.endGrowable();
     if (this.frameStart < 0) {
       this.ensure(FRAME_HEADER_LENGTH + n);
       this.frameStart = this.used;
@@ -132,8 +133,24 @@ export class JournalWriter {
   }
 
   /**
-   * Room for `n` more bytes at the end of the open frame, to grow the operation that ends
-   * there; the caller checked `generation` and `position`, writes, then calls `advance(n)`.
+   * Marks the operation just reserved at `start` as one that may grow: while `growToken` is the
+   * returned token, `extend` adds bytes to it; its length is fixed when anything else is
+   * reserved or the frame closes.
+   */
+  beginGrowable(start: number): number {
+    this.growing = start;
+    return (this.growToken = ++this.tokens);
+  }
+
+  private endGrowable(): void {
+    patchOpLength(this.buf, this.growing, this.used);
+    this.growing = -1;
+    this.growToken = 0;
+  }
+
+  /**
+   * Room for `n` more bytes at the end of the growable operation (the caller checked
+   * `growToken`); the caller writes at `position`, then calls `advance(n)`.
    */
   extend(n: number): Buffer {
     this.ensure(n);
@@ -238,9 +255,9 @@ export class JournalWriter {
 
   private closeFrame(): void {
     if (this.frameStart < 0) return;
+    if (this.growing >= 0) this.endGrowable();
     sealFrame(this.buf, this.frameStart, this.used);
     this.frameStart = -1;
-    this.generation++;
   }
 
   private arm(): void {
@@ -272,7 +289,6 @@ export class JournalWriter {
     }
     this.sealed.push({ fd: this.fd, bytes, buffer, callbacks: this.callbacks, closeAfter });
     this.callbacks = [];
-    this.generation++;
   }
 
   private pump(): void {

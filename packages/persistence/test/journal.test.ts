@@ -24,6 +24,8 @@ import {
   writeJournalRecord,
   writeShortOp,
   JournalOpCode,
+  messageOpLength,
+  writeMessageOp,
   patchOpLength,
   queueManyOpLength,
   writeQueueManyMore,
@@ -143,6 +145,24 @@ test('the fast-path encoders write the same bytes as the generic one', () => {
     assert.equal(fe, ge);
     assert.equal(shortOpLength(code, b('x')), ge);
     assert.ok(f.equals(g));
+  }
+});
+
+test('the MESSAGE fast path writes the same bytes as the generic one', () => {
+  for (const [origin, user, topic, payload] of [['pub', undefined, 'a/b', 'x'], ['', 'ü', 'tö/p', ''], ['c', 'u', 't', 'p'.repeat(300)]] as const) {
+    const rec = message(2n ** 35n + 3n, topic, payload, {
+      expiryTime: 1700000123n, sourceId: origin ? b(origin) : null, sourceUsername: user ? b(user) : null, qos: 2, retain: 1,
+    });
+    const generic = Buffer.alloc(600);
+    const end = writeJournalRecord(generic, 0, { op: 'message', record: rec });
+    const fast = Buffer.alloc(600);
+    const tb = Buffer.byteLength(topic);
+    const ob = Buffer.byteLength(origin);
+    const ub = user ? Buffer.byteLength(user) : 0;
+    const fastEnd = writeMessageOp(fast, 0, 2 ** 35 + 3, 1700000123, topic, tb, b(payload), origin, ob, user, ub, 2, 1);
+    assert.equal(fastEnd, end);
+    assert.equal(messageOpLength(tb, b(payload).length, ob, ub), end);
+    assert.ok(fast.equals(generic));
   }
 });
 
@@ -268,6 +288,57 @@ test('replay: queue, flight, QoS 2 states, acknowledgements, subscriptions and r
     ],
   );
   assert.deepEqual(state.subscriptions.map((s) => s.topic?.toString()), ['y/+']);
+});
+
+test('JournalWriter: a growable operation takes more sessions until something else is written or the frame closes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skeeter-journal-'));
+  try {
+    for (const maxFrameBytes of [1 << 20, 40]) {
+      const path = join(dir, `g.${maxFrameBytes}`);
+      const w = JournalWriter.create(path, 1n, { maxFrameBytes });
+      const ids = ['s1', 'session-2', 's3', 's4'].map(b);
+      const grow = (id: Buffer, token: number): boolean => {
+        if (w.growToken !== token || token === 0) return false;
+        const buf = w.extend(2 + id.length);
+        writeQueueManyMore(buf, w.position, id);
+        w.advance(2 + id.length);
+        return true;
+      };
+      const start = (id: Buffer): number => {
+        const n = queueManyOpLength(id);
+        const buf = w.reserve(n);
+        const at = w.position;
+        writeQueueManyOp(buf, at, 9, 1, 0, id);
+        const token = w.beginGrowable(at);
+        w.advance(n);
+        return token;
+      };
+      const expected: JournalRecord[] = [];
+      let token = start(ids[0]!);
+      let current: Buffer[] = [ids[0]!];
+      for (const id of ids.slice(1)) {
+        if (grow(id, token)) current.push(id);
+        else {
+          expected.push({ op: 'queue_many', storeId: 9n, qos: 1, retain: 0, clientIds: current });
+          token = start(id);
+          current = [id];
+        }
+      }
+      expected.push({ op: 'queue_many', storeId: 9n, qos: 1, retain: 0, clientIds: current });
+      // Any other operation ends the growable one.
+      w.append({ op: 'session_end', clientId: b('x') });
+      assert.equal(grow(b('late'), token), false);
+      expected.push({ op: 'session_end', clientId: b('x') });
+      await w.close();
+      const r = await readJournalFile(path);
+      assert.equal(r.tail, null);
+      assert.deepEqual(r.records, expected);
+      if (maxFrameBytes === 40) assert.ok(r.frames.length > 1);
+      else assert.equal((r.records[0] as { readonly clientIds: readonly Buffer[] }).clientIds.length, 4);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('JournalWriter: group commits in order, callbacks after the data is in the file, rotation keeps order', async () => {

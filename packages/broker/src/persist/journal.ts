@@ -16,11 +16,11 @@ import {
   clientMsgOpLength,
   JournalOpCode,
   MessageDirection,
-  patchOpLength,
+  messageOpLength,
   queueManyOpLength,
   shortOpLength,
   writeClientMsgOp,
-  writeQueueManyMore,
+  writeMessageOp,
   writeQueueManyOp,
   writeShortOp,
   type JournalWriter,
@@ -35,8 +35,6 @@ export class BrokerJournal {
   readonly writer: JournalWriter;
   /** Current generation: bumped by every snapshot. */
   private gen = 1;
-  /** Client ids as bytes, per journaled session. */
-  private readonly ids = new Map<string, Buffer>();
   /**
    * The QUEUE_MANY operation last written, while it is still the last thing in the open frame:
    * a publish queueing one message for many sessions grows it instead of writing one
@@ -45,9 +43,7 @@ export class BrokerJournal {
   private fanMessage: StoredMessage | undefined;
   private fanQos = 0;
   private fanRetain = false;
-  private fanStart = 0;
-  private fanEnd = -1;
-  private fanGen = -1;
+  private fanToken = 0;
 
   constructor(writer: JournalWriter) {
     this.writer = writer;
@@ -59,15 +55,27 @@ export class BrokerJournal {
   }
 
   private idOf(session: Session): Buffer {
-    let id = this.ids.get(session.clientId);
-    if (id === undefined) this.ids.set(session.clientId, (id = Buffer.from(session.clientId, 'utf8')));
-    return id;
+    return (session.journalClientId ??= Buffer.from(session.clientId, 'utf8'));
   }
 
   private message(m: StoredMessage): void {
     if (m.journalGen === this.gen) return;
     m.journalGen = this.gen;
-    this.writer.append({ op: 'message', record: messageRecord(m) });
+    if (m.properties !== undefined) {
+      this.writer.append({ op: 'message', record: messageRecord(m) });
+      return;
+    }
+    // The common case, written straight from the message: no record, no copies.
+    const topicBytes = Buffer.byteLength(m.topic, 'utf8');
+    const originBytes = m.origin.length === 0 ? 0 : Buffer.byteLength(m.origin, 'utf8');
+    const username = m.originUsername;
+    const usernameBytes = username === undefined || username.length === 0 ? 0 : Buffer.byteLength(username, 'utf8');
+    const w = this.writer;
+    const n = messageOpLength(topicBytes, m.payload.length, originBytes, usernameBytes);
+    const buf = w.reserve(n);
+    const expiry = m.expiresAt === 0 ? 0 : Math.floor(m.expiresAt / 1000);
+    writeMessageOp(buf, w.position, m.storeId, expiry, m.topic, topicBytes, m.payload, m.origin, originBytes, username, usernameBytes, m.qos, m.retain ? 1 : 0);
+    w.advance(n);
   }
 
   /**
@@ -99,26 +107,28 @@ export class BrokerJournal {
   private queued(session: Session, out: OutgoingMessage): void {
     const w = this.writer;
     const id = this.idOf(session);
-    const gen = w.generation;
-    if (this.fanMessage === out.message && this.fanQos === out.qos && this.fanRetain === out.retain && gen === this.fanGen && w.position === this.fanEnd) {
-      const n = 2 + id.length;
-      const buf = w.extend(n);
-      patchOpLength(buf, this.fanStart, writeQueueManyMore(buf, w.position, id));
-      w.advance(n);
-    } else {
-      const n = queueManyOpLength(id);
-      const buf = w.reserve(n);
-      this.fanStart = w.position;
-      writeQueueManyOp(buf, w.position, out.message.storeId, out.qos, out.retain ? 1 : 0, id);
-      w.advance(n);
-      this.fanMessage = out.message;
-      this.fanQos = out.qos;
-      this.fanRetain = out.retain;
+    const len = id.length;
+    if (this.fanToken !== 0 && w.growToken === this.fanToken && this.fanMessage === out.message && this.fanQos === out.qos && this.fanRetain === out.retain) {
+      // One more session for the same message: 2 + id bytes, copied by hand (short ids are
+      // the rule, and TypedArray#set costs more than the copy for them).
+      const buf = w.extend(2 + len);
+      let p = w.position;
+      buf[p++] = len >> 8;
+      buf[p++] = len & 0xff;
+      if (len <= 32) for (let i = 0; i < len; i++) buf[p + i] = id[i]!;
+      else buf.set(id, p);
+      w.advance(2 + len);
+      return;
     }
-    // If that closed the frame, the operation is sealed: the next session starts a new one.
-    if (w.generation !== gen) this.fanMessage = undefined;
-    this.fanGen = w.generation;
-    this.fanEnd = w.position;
+    const n = queueManyOpLength(id);
+    const buf = w.reserve(n);
+    const start = w.position;
+    writeQueueManyOp(buf, start, out.message.storeId, out.qos, out.retain ? 1 : 0, id);
+    this.fanToken = w.beginGrowable(start);
+    this.fanMessage = out.message;
+    this.fanQos = out.qos;
+    this.fanRetain = out.retain;
+    w.advance(n);
   }
 
   private short(code: JournalOpCode, session: Session, mid: number, state = 0): void {
@@ -202,7 +212,6 @@ export class BrokerJournal {
   sessionEnded(session: Session): void {
     session.journaled = false;
     this.writer.append({ op: 'session_end', clientId: this.idOf(session) });
-    this.ids.delete(session.clientId);
   }
 
   /** Everything a session holds, for a session the journal did not hold yet. */

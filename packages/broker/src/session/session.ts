@@ -67,6 +67,8 @@ export class Session {
   nextPacketId = 1;
   /** Whether the journal holds this session (persist/journal.ts): its changes are then appended. */
   journaled = false;
+  /** The client id as bytes, made once for the journal's operations. */
+  journalClientId: Buffer | undefined = undefined;
 
   constructor(clientId: string) {
     this.clientId = clientId;
