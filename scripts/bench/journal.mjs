@@ -43,7 +43,7 @@ const { values: opts } = parseArgs({
 });
 const quick = opts.quick === true;
 const ROUNDS = Number(opts.rounds ?? (quick ? 2 : 5));
-const MESSAGES = Number(opts.messages ?? (quick ? 1000 : 3000));
+const MESSAGES = Number(opts.messages ?? (quick ? 2000 : 6000));
 const WINDOW = Number(opts.window ?? 100);
 const PUBLISHERS = Number(opts.publishers ?? 4);
 const SESSIONS = 100;

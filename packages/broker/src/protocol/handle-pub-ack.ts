@@ -29,14 +29,23 @@ export function handlePubrec(conn: Connection, packet: PubrecPacket): void {
     conn.broker.log.warning(`Warning: Received PUBREC from ${conn.clientId} for an unknown packet identifier ${packet.packetId}.`);
   }
   // Mosquitto answers an unknown id with a plain PUBREL (reason 0), which ends the peer's flow.
-  const pubrel = (): void => {
-    conn.debug(`Sending PUBREL to ${conn.clientId} (m${packet.packetId})`);
-    conn.sendPacket({ type: PacketType.Pubrel, packetId: packet.packetId, reasonCode: 0, properties: {} });
-  };
   // With the journal, PUBREL waits until the new state is on disk: after a crash the message
   // is never sent again as a PUBLISH the client already completed.
-  if (journal === undefined) pubrel();
-  else journal.afterDurable(pubrel);
+  if (journal === undefined) sendPubrel(conn, packet.packetId);
+  else {
+    const id = packet.packetId;
+    journal.afterDurable(() => sendPubrel(conn, id));
+  }
+}
+
+function sendPubrel(conn: Connection, packetId: number): void {
+  conn.debug(`Sending PUBREL to ${conn.clientId} (m${packetId})`);
+  conn.sendPacket({ type: PacketType.Pubrel, packetId, reasonCode: 0, properties: {} });
+}
+
+function sendPubcomp(conn: Connection, packetId: number): void {
+  conn.debug(`Sending PUBCOMP to ${conn.clientId} (m${packetId})`);
+  conn.sendPacket({ type: PacketType.Pubcomp, packetId, reasonCode: 0, properties: {} });
 }
 
 export function handlePubrel(conn: Connection, packet: PubrelPacket): void {
@@ -51,13 +60,12 @@ export function handlePubrel(conn: Connection, packet: PubrelPacket): void {
     if (message) conn.broker.publish(message);
   }
   // An unknown id still gets PUBCOMP with reason 0, as Mosquitto 2.0 sends it.
-  const pubcomp = (): void => {
-    conn.debug(`Sending PUBCOMP to ${conn.clientId} (m${packet.packetId})`);
-    conn.sendPacket({ type: PacketType.Pubcomp, packetId: packet.packetId, reasonCode: 0, properties: {} });
-  };
   // With the journal, PUBCOMP waits until the deliveries are on disk.
-  if (journal === undefined) pubcomp();
-  else journal.afterDurable(pubcomp);
+  if (journal === undefined) sendPubcomp(conn, packet.packetId);
+  else {
+    const id = packet.packetId;
+    journal.afterDurable(() => sendPubcomp(conn, id));
+  }
 }
 
 export function handlePubcomp(conn: Connection, packet: PubcompPacket): void {

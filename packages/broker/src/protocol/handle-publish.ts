@@ -102,13 +102,12 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
       const matched = message ? broker.publish(message) : 0;
       // v5 tells the publisher when nobody was subscribed (0x10), as Mosquitto 2.0.20 does.
       const rc = v === 5 ? (dropReason || (matched === 0 ? ReasonCode.NoMatchingSubscribers : 0)) : 0;
-      const puback = (): void => {
-        conn.debug(`Sending PUBACK to ${conn.clientId} (m${packet.packetId}, rc${rc})`);
-        conn.sendPacket({ type: PacketType.Puback, packetId: packet.packetId, reasonCode: rc, properties: {} });
-      };
       // With the journal, PUBACK waits for the fsync that covers the message (durable mode).
-      if (broker.journal === undefined) puback();
-      else broker.journal.afterDurable(puback);
+      if (broker.journal === undefined) sendPuback(conn, packet.packetId, rc);
+      else {
+        const id = packet.packetId;
+        broker.journal.afterDurable(() => sendPuback(conn, id, rc));
+      }
       return;
     }
     case 2: {
@@ -121,16 +120,26 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
           if (message && broker.journal !== undefined && session.journaled) broker.journal.incoming(session, packet.packetId, message);
         }
       }
-      const pubrec = (): void => {
-        conn.debug(`Sending PUBREC to ${conn.clientId} (m${packet.packetId}, rc${v === 5 ? rc : 0})`);
-        conn.sendPacket({ type: PacketType.Pubrec, packetId: packet.packetId, reasonCode: v === 5 ? rc : 0, properties: {} });
-      };
+      const code = v === 5 ? rc : 0;
       // With the journal, PUBREC waits for the fsync that covers the held message.
-      if (broker.journal === undefined) pubrec();
-      else broker.journal.afterDurable(pubrec);
+      if (broker.journal === undefined) sendPubrec(conn, packet.packetId, code);
+      else {
+        const id = packet.packetId;
+        broker.journal.afterDurable(() => sendPubrec(conn, id, code));
+      }
       return;
     }
   }
+}
+
+function sendPuback(conn: Connection, packetId: number, rc: number): void {
+  conn.debug(`Sending PUBACK to ${conn.clientId} (m${packetId}, rc${rc})`);
+  conn.sendPacket({ type: PacketType.Puback, packetId, reasonCode: rc, properties: {} });
+}
+
+function sendPubrec(conn: Connection, packetId: number, rc: number): void {
+  conn.debug(`Sending PUBREC to ${conn.clientId} (m${packetId}, rc${rc})`);
+  conn.sendPacket({ type: PacketType.Pubrec, packetId, reasonCode: rc, properties: {} });
 }
 
 /** Most PUBLISH packets carry no properties: skip the copy for them. */
