@@ -235,10 +235,10 @@ export class BrokerSecurity {
     if (scope === undefined) return true;
     // The built-in ACL file runs first and never defers when configured.
     if (scope.aclFile !== undefined) return scope.aclFile.check(client, access, topic, this.log);
-    const plugins = scope.plugins.filter((p) => p.aclCheck.length > 0);
-    // Nothing registered: everything allowed. Consulted and all deferred: denied.
-    if (plugins.length === 0) return true;
-    return pluginAclCheck(plugins, client, access, topic, qos, retain) === 'allow';
+    // Nothing registered: everything allowed. Consulted and all deferred: denied. (No filtered
+    // copy of the list: this runs for every delivery.)
+    if (!scope.plugins.some(hasAclCheck)) return true;
+    return pluginAclCheck(scope.plugins, client, access, topic, qos, retain) === 'allow';
   }
 
   /**
@@ -267,6 +267,8 @@ export class BrokerSecurity {
     return (await Promise.all(checks)).filter((c): c is ClientInfo => c !== undefined);
   }
 }
+
+const hasAclCheck = (p: LoadedPlugin): boolean => p.aclCheck.length > 0;
 
 /** Clients that passed extended authentication (kept across reloads). */
 const extendedClients = new WeakSet<ClientInfo>();
