@@ -26,7 +26,12 @@ describe('client tools: skeeter extras', { concurrency: 1, timeout: 120_000 }, (
   const seen: string[] = [];
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skeeter-extras-'));
-    broker = await startDebianBroker(['allow_anonymous true', `listener 0 ${join(tmpdir(), `skeeter-${process.pid}.sock`)}`]);
+    // max_queued_messages 0: the observer may fall behind a -l flood without losing messages.
+    broker = await startDebianBroker([
+      'allow_anonymous true',
+      'max_queued_messages 0',
+      `listener 0 ${join(tmpdir(), `skeeter-${process.pid}.sock`)}`,
+    ]);
     observer = await mqtt.connectAsync({ host: '127.0.0.1', port: broker.port, reconnectPeriod: 0 });
     await observer.subscribeAsync('x/#', { qos: 1 });
     observer.on('message', (t, p, packet) => seen.push(`${t} ${p.toString()} q${packet.qos}`));
@@ -65,6 +70,34 @@ describe('client tools: skeeter extras', { concurrency: 1, timeout: 120_000 }, (
     assert.deepEqual([r.stderr, r.status], ['', 0]);
     await waitFor('x/xdg over q1');
   });
+
+  // A producer faster than the socket: stdin must wait for the socket (no warning about
+  // piled-up 'drain' listeners on stderr, nothing lost), at QoS 0 and within -M at QoS 1.
+  for (const qos of ['0', '1']) {
+    it(`-l with 30000 lines at QoS ${qos}: every line published, in order, nothing on stderr`, async () => {
+      const count = 30_000;
+      const lines = Array.from({ length: count }, (_, i) => `line ${i}`);
+      const got: string[] = [];
+      const topic = `x/lines${qos}`;
+      const listener = (t: string, p: Buffer): void => {
+        if (t === topic) got.push(p.toString());
+      };
+      observer.on('message', listener);
+      try {
+        const r = await runTool(ours('mosquitto_pub'), ['-p', String(broker.port), '-t', topic, '-l', '-q', qos], {
+          cwd: dir,
+          stdin: lines.join('\n') + '\n',
+          timeoutMs: 120_000,
+        });
+        assert.deepEqual([r.stdout, r.stderr, r.status], ['', '', 0]);
+        for (let i = 0; i < 300 && got.length < count; i++) await new Promise((res) => setTimeout(res, 100));
+        assert.equal(got.length, count);
+        assert.deepEqual(got, lines);
+      } finally {
+        observer.off('message', listener);
+      }
+    });
+  }
 
   it('--unix connects over a unix domain socket', async () => {
     const r = await runTool(ours('mosquitto_pub'), ['--unix', join(tmpdir(), `skeeter-${process.pid}.sock`), '-t', 'x/unix', '-m', 'u', '-d'], {

@@ -13,6 +13,8 @@ import { mosquittoStrerror } from '@skeeter/client';
 
 const TOOL = 'mosquitto_pub';
 const MAX_PAYLOAD = 268435455;
+/** -l at QoS 0: lines handed to the socket but not yet written before stdin is paused. */
+const QOS0_UNWRITTEN = 64;
 
 async function usage(): Promise<string> {
   return (await import('./usage.js')).usageText(TOOL);
@@ -111,6 +113,9 @@ async function publishSession(
   let maximumQos = 2;
   let repeatTimer: NodeJS.Timeout | undefined;
   let stdin: NodeJS.ReadStream | undefined;
+  /** -l: publishes the buffered lines the window allows (set by startLines). */
+  let pumpLines = (): void => {};
+  let pumpScheduled = false;
 
   const disconnect = (): void => {
     if (repeatTimer) clearTimeout(repeatTimer);
@@ -158,7 +163,14 @@ async function publishSession(
     }
     publishCount++;
     if (cfg.pubMode === MsgMode.STDIN_LINE) {
-      if (stdin?.isPaused() && pending < cfg.maxInflight) stdin.resume();
+      // Acks read in one go free the window together; the next lines then go out together.
+      if (!pumpScheduled) {
+        pumpScheduled = true;
+        setImmediate(() => {
+          pumpScheduled = false;
+          pumpLines();
+        });
+      }
       if (stdinDone && pending === 0) disconnect();
     } else if (publishCount < cfg.repeatCount) {
       const next = (): void => {
@@ -192,35 +204,61 @@ async function publishSession(
     }
   };
 
-  /** -l: one message per line; a line is everything before '\n' (a '\r' stays). */
+  /**
+   * -l: one message per line; a line is everything before '\n' (a '\r' stays). Lines are
+   * published while fewer than the window are unacknowledged (-M for QoS>0, as libmosquitto
+   * holds back messages beyond its inflight maximum) or, for QoS 0, not yet written to the
+   * socket; stdin is paused meanwhile, so a fast producer neither floods memory nor piles
+   * up a 'drain' listener per message.
+   */
   const startLines = (): void => {
-    stdin = process.stdin;
-    let partial: Buffer[] = [];
-    const qosWindow = cfg.qos > 0;
-    stdin.on('data', (chunk: Buffer) => {
-      let start = 0;
-      for (;;) {
-        const nl = chunk.indexOf(0x0a, start);
-        if (nl < 0) break;
-        const piece = chunk.subarray(start, nl);
-        const line = partial.length > 0 ? Buffer.concat([...partial, piece]) : Buffer.from(piece);
-        partial = [];
-        start = nl + 1;
-        if (!myPublish(line)) return;
+    const input = process.stdin;
+    stdin = input;
+    const window = cfg.qos > 0 ? cfg.maxInflight : QOS0_UNWRITTEN;
+    let buffered: Buffer = Buffer.alloc(0);
+    let ended = false;
+    let pumping = false;
+    let stopped = false;
+    pumpLines = (): void => {
+      if (pumping || stopped) return;
+      pumping = true;
+      try {
+        while (pending < window) {
+          const nl = buffered.indexOf(0x0a);
+          if (nl < 0) break;
+          const line = buffered.subarray(0, nl);
+          buffered = buffered.subarray(nl + 1);
+          if (!myPublish(line)) {
+            stopped = true;
+            return;
+          }
+        }
+      } finally {
+        pumping = false;
       }
-      if (start < chunk.length) partial.push(Buffer.from(chunk.subarray(start)));
-      if (qosWindow && pending >= cfg.maxInflight) stdin?.pause();
-    });
-    stdin.on('end', () => {
-      if (partial.length > 0) {
-        const line = Buffer.concat(partial);
-        partial = [];
-        if (line.length > 0) myPublish(line);
+      if (buffered.includes(0x0a)) {
+        input.pause();
+      } else if (!ended) {
+        input.resume();
+      } else if (!stdinDone) {
+        stdinDone = true;
+        if (buffered.length > 0) {
+          const last = buffered;
+          buffered = Buffer.alloc(0);
+          myPublish(last);
+        }
+        if (!sentAny || pending === 0) disconnect();
       }
-      stdinDone = true;
-      if (!sentAny || pending === 0) disconnect();
+    };
+    input.on('data', (chunk: Buffer) => {
+      buffered = buffered.length > 0 ? Buffer.concat([buffered, chunk]) : chunk;
+      pumpLines();
     });
-    stdin.on('error', () => {
+    input.on('end', () => {
+      ended = true;
+      pumpLines();
+    });
+    input.on('error', () => {
       stdinDone = true;
       if (pending === 0) disconnect();
     });
