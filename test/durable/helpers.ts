@@ -361,3 +361,89 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * A QoS 2 publisher with a persistent session that survives broker restarts as a client
+ * should: on every (re)connect it resends unacknowledged PUBLISHes with DUP and PUBRELs for
+ * what was PUBREC'd [MQTT-4.4.0-1], then publishes new messages. Every payload it ever sent
+ * must in the end be delivered exactly once.
+ */
+export class ResumablePublisher {
+  readonly sent: string[] = [];
+  readonly completed = new Set<string>();
+  private readonly unreleased = new Map<number, string>();
+  private readonly released = new Map<number, string>();
+  private nextMid = 1;
+  private n = 0;
+  private readonly v: m.Version;
+  private readonly clientId: string;
+  private readonly topic: string;
+  private readonly prefix: string;
+
+  constructor(v: m.Version, clientId: string, topic: string, prefix: string) {
+    this.v = v;
+    this.clientId = clientId;
+    this.topic = topic;
+    this.prefix = prefix;
+  }
+
+  get outstanding(): number {
+    return this.unreleased.size + this.released.size;
+  }
+
+  /**
+   * Connects and resumes; then, with `fresh` > 0, keeps up to 10 new messages in flight until
+   * `fresh` were sent or the connection drops. Resolves when the connection drops, or (with
+   * `fresh` 0) when every flow is complete.
+   */
+  async run(port: number, fresh: number, timeoutMs = 30_000): Promise<void> {
+    const v = this.v;
+    const { peer } = await connectPeer(port, v, { clientId: this.clientId, clean: false, ...sessionProps(v) });
+    let budget = fresh;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((r) => (finish = r));
+    const timer = setTimeout(() => {
+      peer.close();
+      finish();
+    }, timeoutMs);
+    const pump = (): void => {
+      while (budget > 0 && this.outstanding < 10) {
+        let mid = this.nextMid;
+        while (this.unreleased.has(mid) || this.released.has(mid)) mid = mid === 65535 ? 1 : mid + 1;
+        this.nextMid = mid === 65535 ? 1 : mid + 1;
+        const payload = `${this.prefix}-${this.n++}`;
+        budget--;
+        this.sent.push(payload);
+        this.unreleased.set(mid, payload);
+        peer.send(m.publish(v, this.topic, payload, { qos: 2, mid }));
+      }
+      if (budget === 0 && this.outstanding === 0) finish();
+    };
+    peer.onPacket = (p) => {
+      const id = p.body.readUInt16BE(0);
+      if (p.type === 5) {
+        const payload = this.unreleased.get(id);
+        if (payload !== undefined) {
+          this.unreleased.delete(id);
+          this.released.set(id, payload);
+        }
+        peer.send(m.pubrel(v, id));
+      } else if (p.type === 7) {
+        const payload = this.released.get(id);
+        if (payload !== undefined) {
+          this.released.delete(id);
+          this.completed.add(payload);
+        }
+        pump();
+      }
+    };
+    void peer.closed.then(() => finish());
+    // Resume: the PUBLISHes without PUBREC again (DUP), then the PUBRELs.
+    for (const [mid, payload] of this.unreleased) peer.send(m.publish(v, this.topic, payload, { qos: 2, mid, dup: true }));
+    for (const mid of this.released.keys()) peer.send(m.pubrel(v, mid));
+    pump();
+    await done;
+    clearTimeout(timer);
+    peer.close();
+  }
+}
