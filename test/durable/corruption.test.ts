@@ -169,4 +169,12 @@ test('bad values of the journal options are configuration errors (exit 3)', with
     assert.equal(await failed.exited, 3, line);
     assert.ok(failed.stderr().includes(message), failed.stderr());
   }
+  // Without persistence the journal cannot work: said at start, and nothing is written.
+  const b = await startDurable(dir, ['listener %PORT% 127.0.0.1', 'allow_anonymous true', 'persistence_journal true']);
+  try {
+    assert.match(b.stderr(), /Warning: persistence_journal needs persistence true; the journal is off\./);
+  } finally {
+    assert.equal(await b.stop(), 0);
+  }
+  assert.deepEqual(journals(dir), []);
 }));

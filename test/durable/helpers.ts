@@ -342,6 +342,9 @@ export async function drainSubscriber(port: number, v: m.Version, clientId: stri
     await ack;
     mp.close();
     await done;
+    // Let the QoS 2 flows still open finish (their PUBREL comes after the broker's commit), so
+    // no message is left half-delivered in the session: at most 10 s.
+    for (let i = 0; i < 200 && pending2.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
   } finally {
     clearTimeout(timer);
     peer.send(m.disconnect(v));

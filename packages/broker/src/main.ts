@@ -69,6 +69,7 @@ export async function runMosquitto(argv: readonly string[]): Promise<void> {
   // Mosquitto restores the database before it logs that it is starting.
   const broker = new Broker(settings, log);
   let persistence: PersistenceManager | undefined;
+  if (config.persistenceJournal && !config.persistence) log.warning('Warning: persistence_journal needs persistence true; the journal is off.');
   if (config.persistence && config.persistenceFilePath !== undefined) {
     persistence = new PersistenceManager(broker, {
       path: config.persistenceFilePath,
