@@ -127,7 +127,8 @@ export function messageRecord(m: StoredMessage): MsgStoreRecord {
     topic: Buffer.from(m.topic, 'utf8'),
     qos: m.qos,
     retain: m.retain ? 1 : 0,
-    payload: Buffer.from(m.payload),
+    // A view, not a copy: a stored payload never changes, and a save may hold every one of them.
+    payload: Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
     properties: toDbProperties(m.properties),
   };
 }
