@@ -107,7 +107,11 @@ export class Peer {
   readonly socket: Socket;
   readonly closed: Promise<void>;
   private buf: Buffer = Buffer.alloc(0);
-  onPacket: (p: Incoming) => void = () => undefined;
+  /** Packets nobody waited for yet (e.g. a PUBLISH in the same read as CONNACK), for `next`. */
+  private readonly unclaimed: Incoming[] = [];
+  onPacket: (p: Incoming) => void = (p) => {
+    this.unclaimed.push(p);
+  };
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -161,6 +165,8 @@ export class Peer {
 
   /** Waits for the next packet of `type` (others go to `onPacket`'s previous handler unseen). */
   next(type: number, timeoutMs = 15_000): Promise<Incoming> {
+    const i = this.unclaimed.findIndex((p) => p.type === type);
+    if (i >= 0) return Promise.resolve(this.unclaimed.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
       const prev = this.onPacket;
       const t = setTimeout(() => {
