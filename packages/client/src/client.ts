@@ -278,11 +278,19 @@ export class MosquittoClient {
     }
   }
 
+  /**
+   * Delivers a held QoS 1/2 message once its PUBACK/PUBCOMP is on the wire. `packetsend` fires
+   * just before MQTT.js encodes the ack, so delivery waits for the next tick: what the callback
+   * writes (a DISCONNECT after -C's last message) must follow the ack, as in libmosquitto.
+   * MQTT.js reads each further packet in a later tick, so the order of messages is kept.
+   */
   private release(mid: number | undefined): void {
     const held = this.heldMessages.get(mid ?? 0);
     if (!held) return;
     this.heldMessages.delete(mid ?? 0);
-    this.onMessage?.(held);
+    process.nextTick(() => {
+      if (!this.disconnecting) this.onMessage?.(held);
+    });
   }
 
   private received(packet: MqttPacket): void {
