@@ -137,6 +137,10 @@ const ROWS: Array<{ tool: string; args: string[]; unordered?: boolean; deliver?:
   { tool: 'mosquitto_pub', args: ['-t', 't', '-m', 'x', '-V', '5', '-D', 'disconnect', 'reason-string', 'r'] },
   { tool: 'mosquitto_pub', args: ['-t', 't', '-m', 'x', '-x', '30', '-V', '5', '--will-topic', 'w', '-D', 'will', 'payload-format-indicator', '1'] },
   { tool: 'mosquitto_pub', args: ['-t', 't', '-l', '-V', '5', '-q', '2'], unordered: true },
+  // A topic alias the server did not announce room for (its CONNACK has no topic-alias-maximum):
+  // libmosquitto sends it anyway.
+  { tool: 'mosquitto_pub', args: ['-t', 't', '-n', '-V', '5', '-D', 'publish', 'topic-alias', '3', '--repeat', '2'] },
+  { tool: 'mosquitto_pub', args: ['-t', 't', '-m', 'x', '-V', '5', '-D', 'publish', 'topic-alias', '3', '--repeat', '3', '-q', '1'] },
   { tool: 'mosquitto_sub', args: ['-t', 't', '-E', '-V', '5'] },
   { tool: 'mosquitto_sub', args: ['-t', 't', '-E', '-V', '5', '-C', '3'] },
   // (Not with -E: Debian's 2.0.11 sub then sometimes closes without its DISCONNECT.)

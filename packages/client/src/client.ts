@@ -15,7 +15,7 @@ import { openTransport, type TransportOptions } from './transport.js';
 import { WIRE_BYTE_VALUES, type MqttJsProperties, type WireByteValues } from './properties.js';
 import { OutgoingWire } from './wire.js';
 import { MosqErr } from './strings.js';
-import { loadMqttClient, type MqttClientLike, type MqttPacket } from './mqttjs.js';
+import { acceptEveryTopicAlias, loadMqttClient, type MqttClientLike, type MqttPacket } from './mqttjs.js';
 
 export type QoS = 0 | 1 | 2;
 export type ProtocolVersion = 3 | 4 | 5;
@@ -182,6 +182,7 @@ export class MosquittoClient {
     });
     client.on('packetreceive', (packet: MqttPacket) => this.received(packet));
     client.on('connect', (packet: MqttPacket) => {
+      if (this.protocolVersion === 5) acceptEveryTopicAlias(client);
       this.onConnect?.(0, Boolean(packet.sessionPresent), packet.properties);
     });
     client.on('message', (topic: string, payload: Buffer, packet: MqttPacket) => {

@@ -49,3 +49,24 @@ export async function loadMqttClient(): Promise<MqttClientConstructor> {
   cached = ctor;
   return ctor;
 }
+
+/**
+ * libmosquitto 2.0 sends a `-D publish topic-alias` whatever the server's topic-alias-maximum
+ * (the server judges it); MQTT.js refuses an alias above that maximum, or any alias when the
+ * CONNACK announced none, and the publish would be dropped. This replaces MQTT.js's outgoing
+ * alias table (`topicAliasSend`, set from CONNACK) by one that accepts every alias and still
+ * maps aliases back to topics, which MQTT.js needs to store alias-only QoS>0 publishes.
+ */
+export function acceptEveryTopicAlias(client: MqttClientLike): void {
+  const topics = new Map<number, string>();
+  (client as unknown as { topicAliasSend: unknown }).topicAliasSend = {
+    put: (topic: string, alias: number): boolean => {
+      topics.set(alias, topic);
+      return true;
+    },
+    getTopicByAlias: (alias: number): string | undefined => topics.get(alias),
+    getAliasByTopic: (): undefined => undefined,
+    getLruAlias: (): number => 0,
+    clear: (): void => topics.clear(),
+  };
+}
