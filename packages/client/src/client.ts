@@ -139,8 +139,13 @@ export class MosquittoClient {
    * through the callbacks.
    */
   async connect(options: ConnectOptions): Promise<void> {
-    const stream = await openTransport(options);
-    const MqttClient = await loadMqttClient();
+    // The connection is started first; MQTT.js is evaluated while it is being made (DNS,
+    // TCP, TLS handshake), and a failed connection is still reported first.
+    const opening = openTransport(options);
+    const loading = loadMqttClient();
+    loading.catch(() => undefined);
+    const stream = await opening;
+    const MqttClient = await loading;
     this.protocolVersion = options.protocolVersion;
     let clientId = options.clientId ?? '';
     if (clientId === '' && options.protocolVersion === 3) clientId = randomMosqId();
