@@ -36,7 +36,7 @@ export const IMPLEMENTED_FEATURES: Readonly<Record<Feature, boolean>> = {
   bridges: true,
   bridgeTls: true,
   bridgeExtras: true,
-  bridgeOcsp: false,
+  bridgeOcsp: true,
   passwordFile: true,
   aclFile: true,
   plugins: true,
