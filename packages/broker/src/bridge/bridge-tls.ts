@@ -6,9 +6,11 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type SecureVersion, type TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type DetailedPeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { BridgeTlsConfig } from '../config/types.js';
 import { opensslErrorText } from '../transport/tls.js';
+import { checkStapledOcsp } from './ocsp.js';
 
 export function usesTls(t: BridgeTlsConfig): boolean {
   return t.cafile !== undefined || t.capath !== undefined || t.psk !== undefined;
@@ -33,8 +35,11 @@ function certificatesIn(dir: string): Buffer[] {
   return out;
 }
 
-export function bridgeTlsOptions(t: BridgeTlsConfig, host: string): ConnectionOptions {
-  const options: ConnectionOptions = { host, servername: isIp(host) ? undefined : host };
+/** tls.connect passes requestOCSP on to its TLSSocket (the typings list it only there). */
+type BridgeConnectionOptions = ConnectionOptions & { requestOCSP?: boolean };
+
+export function bridgeTlsOptions(t: BridgeTlsConfig, host: string): BridgeConnectionOptions {
+  const options: BridgeConnectionOptions = { host, servername: isIp(host) ? undefined : host };
   if (t.version !== undefined) {
     const v = VERSIONS[t.version];
     if (v !== undefined) options.minVersion = v;
@@ -57,9 +62,26 @@ export function bridgeTlsOptions(t: BridgeTlsConfig, host: string): ConnectionOp
   if (t.certfile !== undefined) options.cert = readFileSync(t.certfile);
   if (t.keyfile !== undefined) options.key = readFileSync(t.keyfile);
   options.rejectUnauthorized = true;
+  // bridge_require_ocsp: ask the remote to staple its OCSP response (status_request).
+  if (t.requireOcsp) options.requestOCSP = true;
   // bridge_insecure: the chain is still verified, only the host name is not.
   options.checkServerIdentity = t.insecure ? () => undefined : (name, cert) => checkServerIdentity(name, cert);
   return options;
+}
+
+/**
+ * The remote's certificate, its issuer and the verified chain above it. (Read from the detailed
+ * certificate only: Node leaves its issuer links out once getPeerX509Certificate() was called.)
+ */
+function peerChain(socket: TLSSocket): [X509Certificate, X509Certificate | undefined, X509Certificate[]] {
+  const chain: X509Certificate[] = [];
+  let cert: DetailedPeerCertificate = socket.getPeerCertificate(true);
+  const peer = new X509Certificate(cert.raw);
+  for (let i = 0; i < 10 && cert.issuerCertificate !== undefined && cert.issuerCertificate !== cert; i++) {
+    cert = cert.issuerCertificate;
+    chain.push(new X509Certificate(cert.raw));
+  }
+  return [peer, chain[0], chain];
 }
 
 function isIp(host: string): boolean {
@@ -77,11 +99,29 @@ export function bridgeTlsConnect(
   bind: { localAddress?: string },
   logError: (text: string) => void,
   onFailed: () => void,
+  logDebug: (text: string) => void = () => undefined,
 ): TLSSocket {
   // Unreadable certificate files throw here: the caller treats that as a failed attempt.
   const options = bridgeTlsOptions(t, host);
   const socket = tlsConnect({ ...options, port, ...bind });
   socket.setNoDelay(true);
+  if (t.requireOcsp) {
+    let stapled: Buffer | undefined;
+    // Node emits null when the remote staples nothing.
+    socket.on('OCSPResponse', (response: Buffer | null) => (stapled = response ?? undefined));
+    // Registered before the bridge's own listener: a failed check closes the socket before
+    // any CONNECT goes out, as Mosquitto's status callback fails the handshake.
+    socket.once('secureConnect', () => {
+      const [peer, issuer, chain] = peerChain(socket);
+      const verdict = checkStapledOcsp(stapled, peer, issuer, chain);
+      for (const line of verdict.lines) logDebug(line);
+      if (verdict.ok) return;
+      const errors = [...verdict.errors, 'error:0A000148:SSL routines::invalid status response'];
+      errors.forEach((e, i) => logError(`OpenSSL Error[${i}]: ${e}`));
+      socket.destroy();
+      onFailed();
+    });
+  }
   socket.once('error', (e) => {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (code === 'ECONNREFUSED') return;

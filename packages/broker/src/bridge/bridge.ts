@@ -211,8 +211,15 @@ export class Bridge {
     let socket: Socket | TLSSocket;
     try {
       socket = tls
-        ? bridgeTlsConnect(this.config.tls, address.host, address.port, bind, (text) => log.error(text), () =>
-            log.notice(`Client ${this.localId} disconnected: Protocol error.`))
+        ? bridgeTlsConnect(
+            this.config.tls,
+            address.host,
+            address.port,
+            bind,
+            (text) => log.error(text),
+            () => log.notice(`Client ${this.localId} disconnected: Protocol error.`),
+            (text) => log.debug(text),
+          )
         : netConnect({ host: address.host, port: address.port, noDelay: true, ...bind });
     } catch (e) {
       log.error(`Error: Unable to load bridge TLS files for ${this.config.name}: ${(e as Error).message}`);
@@ -232,6 +239,8 @@ export class Bridge {
     // Step 2 is the TCP connection; a TLS bridge sends its CONNECT once the handshake is done.
     socket.once('connect', () => log.notice(`Connecting bridge (step 2) ${this.config.name} (${address.host}:${address.port})`));
     socket.once(tls ? 'secureConnect' : 'connect', () => {
+      // A TLS check after the handshake (bridge_require_ocsp) may have closed it already.
+      if (socket.destroyed) return;
       void this.handshake(link, version).then((ok) => {
         connected = ok;
         if (!ok) {
