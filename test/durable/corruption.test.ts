@@ -78,6 +78,15 @@ test('a clean stop leaves one snapshot and an empty journal; the next start repl
   } finally {
     assert.equal(await b2.stop(), 0);
   }
+  // Journal off again: the database is read as before, the journal left alone with a warning.
+  const b3 = await startDurable(dir, conf(dir).filter((l) => l !== 'persistence_journal true'));
+  try {
+    assert.match(b3.stderr(), /Warning: 1 journal file\(s\) beside .*mosquitto\.db are ignored: persistence_journal is off\./);
+    const got = await drainSubscriber(b3.port, 5, 'keeper', 'k/marker');
+    assert.equal(got.present, true);
+  } finally {
+    assert.equal(await b3.stop(), 0);
+  }
 }));
 
 test('a journal with a bad header stops the broker with exit 3; quarantine moves the files aside and starts empty', withDir(async (dir) => {

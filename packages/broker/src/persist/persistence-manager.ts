@@ -58,6 +58,14 @@ export class PersistenceStartupError extends Error {
 
 const JOURNAL_INFIX = '.journal.';
 
+/**
+ * Store ids are numbers here; a file from Mosquitto's develop branch may carry clock-derived
+ * ids near 2^64, which a number cannot count on from: those are left alone.
+ */
+function continueStoreIds(id: bigint): void {
+  if (id < 2n ** 52n) advanceStoreIds(Number(id));
+}
+
 export class PersistenceManager {
   private readonly broker: Broker;
   private readonly options: PersistenceOptions;
@@ -81,7 +89,16 @@ export class PersistenceManager {
       return;
     }
     const r = await this.loadSnapshot();
-    if (r.state) restoreState(this.broker, r.state);
+    if (r.state) {
+      // As Mosquitto: store ids continue after the file's last db id, so they keep growing
+      // across restarts and a journal enabled later never sees an older snapshot id again.
+      continueStoreIds(r.state.lastDbId);
+      restoreState(this.broker, r.state);
+    }
+    const stale = await this.journalFiles();
+    if (stale.length > 0) {
+      this.broker.log.warning(`Warning: ${stale.length} journal file(s) beside ${this.options.path} are ignored: persistence_journal is off.`);
+    }
   }
 
   private async loadSnapshot(): Promise<{ state: DbState | null }> {
@@ -121,7 +138,7 @@ export class PersistenceManager {
       const loaded = await this.loadJournalled();
       state = loaded.state;
       // Continue counting after every id the database and journals used.
-      advanceStoreIds(Number(loaded.lastId));
+      continueStoreIds(loaded.lastId);
     } catch (e) {
       const problem = e instanceof PersistenceStartupError ? e : undefined;
       const snapshotError = e instanceof PersistenceError ? e : undefined;
