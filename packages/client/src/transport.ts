@@ -202,7 +202,9 @@ const TLS_VERSIONS: Record<string, 'TLSv1.3' | 'TLSv1.2' | 'TLSv1.1'> = {
 
 async function tlsWrap(socket: Socket, host: string, tlsOpts: TlsSettings): Promise<Duplex> {
   // Loaded only when TLS is asked for: plain connections never pay for it.
-  const tls = await import('node:tls');
+  // Loaded on demand. In the tools' CommonJS bundles `require` exists and is used: their
+  // loader compiles the bundle with a code cache (vm.Script), where import() is unavailable.
+  const tls: typeof import('node:tls') = typeof require === 'function' ? require('node:tls') : await import('node:tls');
   const ca: string[] = [];
   if (tlsOpts.cafile) ca.push(readFileSync(tlsOpts.cafile, 'utf8'));
   if (tlsOpts.capath) ca.push(...readCaPath(tlsOpts.capath));
