@@ -41,7 +41,10 @@ export interface PersistenceOptions {
   journalSyncMs?: number;
   /** persistence_on_corruption: stop (exit 3) or move the bad files aside and start empty. */
   onCorruption?: 'error' | 'quarantine';
-  /** A journal larger than this triggers a snapshot (default 64 MiB). */
+  /**
+   * A journal larger than this, and than twice the last snapshot, triggers a snapshot (default
+   * 64 MiB): the snapshot's cost then stays proportional to what the journal grew by.
+   */
   journalMaxBytes?: number;
 }
 
@@ -73,6 +76,8 @@ export class PersistenceManager {
   private saving: Promise<void> | undefined;
   private changesAtSave = 0;
   private journal: BrokerJournal | undefined;
+  /** Size of the last snapshot written, bytes. */
+  private lastSnapshotBytes = 0;
 
   constructor(broker: Broker, options: PersistenceOptions) {
     this.broker = broker;
@@ -251,7 +256,7 @@ export class PersistenceManager {
           : elapsed > autosaveInterval;
       }
       // A long journal makes start-up slow: a snapshot starts the next one empty.
-      if (this.journal && this.journal.writer.fileBytes > maxJournal) due = true;
+      if (this.journal && this.journal.writer.fileBytes > Math.max(maxJournal, 2 * this.lastSnapshotBytes)) due = true;
       if (due) {
         elapsed = 0;
         void this.save(false);
@@ -288,7 +293,10 @@ export class PersistenceManager {
       records = snapshotRecords(this.broker, shutdown ? 1 : 0);
     }
     this.saving = writeDbFile(this.options.path, records)
-      .then(after)
+      .then((r) => {
+        this.lastSnapshotBytes = r.bytes;
+        return after();
+      })
       .catch((e: unknown) => {
         const msg = e instanceof PersistenceError ? e.message : `Error saving in-memory database, unable to open ${this.options.path}.new for writing.`;
         this.broker.log.error(msg);
