@@ -4,8 +4,9 @@
  * at a random moment while they run, restarted on the same directory, and every subscriber
  * must then get every message whose PUBACK / PUBCOMP its publisher received, QoS 2 ones at most
  * once. Rounds chain on one directory, so later rounds replay journals over snapshots that were
- * themselves made from replayed journals; odd rounds save a snapshot every 300 changes, so kills
- * also land in the middle of snapshot rotations.
+ * themselves made from replayed journals; in odd rounds a SIGUSR1 save (snapshot and journal
+ * rotation) happens at a random moment while the publishers run, so kills also land in the
+ * middle of a save or right after one.
  *
  * A second test gives the QoS 2 publishers persistent sessions that resume after each kill
  * (PUBLISH again with DUP, PUBREL again): the broker must have kept their held messages, so in
@@ -35,8 +36,7 @@ test(`SIGKILL at random moments loses no acknowledged message (MQTT 3.1/3.1.1/5,
     /** QoS 2 payloads each subscriber got in earlier drains: none may come again. */
     const seenQ2 = new Map<Version, Set<string>>(VERSIONS.map((v) => [v, new Set()]));
     for (let round = 0; round <= ROUNDS; round++) {
-      const extra = round % 2 === 1 ? ['autosave_on_changes true', 'autosave_interval 300'] : [];
-      const broker = await startDurable(dir, durableConfig(dir, 0, extra).map((l) => (l.startsWith('listener') ? 'listener %PORT% 127.0.0.1' : l)), port);
+      const broker = await startDurable(dir, durableConfig(dir, 0).map((l) => (l.startsWith('listener') ? 'listener %PORT% 127.0.0.1' : l)), port);
       port = broker.port;
       const log = (): string => `seed ${SEED}, round ${round}\n${broker.stderr()}`;
       try {
@@ -82,7 +82,16 @@ test(`SIGKILL at random moments loses no acknowledged message (MQTT 3.1/3.1.1/5,
           }
         }
         const delay = 100 + Math.floor(random() * 300);
-        await new Promise((r) => setTimeout(r, delay));
+        if (round % 2 === 1) {
+          // Odd rounds: SIGUSR1 saves (snapshot + journal rotation) while the publishers run,
+          // so the kill can land during a save or just after one.
+          const save = Math.floor(random() * delay);
+          await new Promise((r) => setTimeout(r, save));
+          broker.signal('SIGUSR1');
+          await new Promise((r) => setTimeout(r, delay - save));
+        } else {
+          await new Promise((r) => setTimeout(r, delay));
+        }
         await broker.kill();
         const results = await Promise.all(runs);
         let i = 0;

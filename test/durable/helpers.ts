@@ -20,6 +20,8 @@ export interface DurableBroker {
   readonly exited: Promise<number | null>;
   kill(): Promise<void>;
   stop(): Promise<number | null>;
+  /** Sends `sig` (e.g. SIGUSR1: save now) if the broker still runs. */
+  signal(sig: NodeJS.Signals): void;
 }
 
 /** Config lines for a journalled broker storing in `dir`. */
@@ -68,6 +70,9 @@ export async function startDurable(dir: string, lines: string[], port?: number):
     ready,
     stderr: () => err,
     exited,
+    signal(sig) {
+      if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid!, sig);
+    },
     async kill() {
       if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid!, 'SIGKILL');
       await exited;
