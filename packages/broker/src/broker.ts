@@ -295,7 +295,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
       if (dedupe && s.protocolVersion !== 5) {
         if (s.publishDone) continue;
         s.publishDone = true;
-        this.deliver(s, message, s.publishQos, false, undefined);
+        // Retain As Published holds for 3.x only where the broker set it: bridges (try_private).
+        this.deliver(s, message, s.publishQos, sub.retainAsPublished && message.retain, undefined);
       } else {
         const qos = (upgrade ? sub.qos : Math.min(message.qos, sub.qos)) as QoS;
         this.deliver(s, message, qos, sub.retainAsPublished && message.retain, sub.identifiers);

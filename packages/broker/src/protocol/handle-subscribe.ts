@@ -33,8 +33,10 @@ export function handleSubscribe(conn: Connection, packet: SubscribePacket): void
       session,
       filter,
       qos,
+      // A client with the bridge bit (try_private) gets No Local and Retain As Published, as
+      // Mosquitto gives bridges: no loops, and retained messages stay retained on the far side.
       noLocal: req.noLocal || conn.isBridge,
-      retainAsPublished: req.retainAsPublished,
+      retainAsPublished: req.retainAsPublished || conn.isBridge,
       retainHandling: req.retainHandling,
       identifiers: identifier ? [identifier] : undefined,
       group: shared?.group,
