@@ -87,6 +87,15 @@ export class Bridge {
   private remoteMaxQos: QoS = 2;
   /** The remote's Receive Maximum (v5 CONNACK), passed on to the local session's flow control. */
   private remoteReceiveMaximum: number | undefined;
+  /**
+   * QoS 2 flows relayed step by step between the sides (local PUBREC when the remote's comes,
+   * remote PUBREL when the local one comes, local PUBCOMP at the remote's), as Mosquitto's one
+   * bridge session does, so after a restart the remote gets the same PUBREL Debian sends.
+   * `releases`: local PUBRELs waiting for the remote's PUBCOMP, by packet id.
+   */
+  private releases = new Map<number, () => void>();
+  /** Local QoS 2 messages the remote took at a lower QoS: their local PUBREL completes at once. */
+  private readonly lowered = new Set<number>();
   /** Remote packet ids continue across our messages, subscriptions and notifications. */
   private remoteIds = 1;
 
@@ -152,6 +161,7 @@ export class Bridge {
     this.broker.accept({ stream: theirs, address: 'bridge', port: 0, localPort: 0, internal: true }, BRIDGE_LISTENER);
     const link = new MqttLink(ours, 5, {
       onPublish: (p, done) => this.forwardOut(outMessage(p, done)),
+      onPubrel: (id, complete) => this.releaseOut(id, complete),
       onClose: () => {
         if (this.local === link) this.local = undefined;
       },
@@ -195,6 +205,8 @@ export class Bridge {
   }
 
   private closeLocal(): void {
+    // The broker sends its PUBRELs again to the next local link.
+    this.releases = new Map();
     const l = this.local;
     this.local = undefined;
     l?.close();
@@ -333,6 +345,7 @@ export class Bridge {
     this.lastActivity = Date.now();
     if (this.lazy) {
       // Hand over what waited, in order, then the retained messages, then watch for idleness.
+      for (const id of this.releases.keys()) this.sendRelease(id);
       for (const m of this.pending.splice(0)) this.forwardOut(m);
       const local = this.local;
       if (local) void this.subscribeLocal(local, 0);
@@ -530,7 +543,33 @@ export class Bridge {
       this.outstanding--;
       this.lastActivity = Date.now();
       if (this.lazy && qos > 0) this.unacked = this.unacked.filter((u) => u !== m);
+      if (m.qos === 2 && qos < 2) this.lowered.add(m.packetId);
+      // PUBACK, or PUBREC once the remote's PUBREC came (the remote now owns the message).
       done();
+    });
+  }
+
+  /** A local PUBREL: relayed to the remote, PUBCOMP locally once the remote's PUBCOMP comes. */
+  private releaseOut(id: number, complete: () => void): void {
+    if (this.lowered.delete(id)) {
+      complete();
+      return;
+    }
+    this.releases.set(id, complete);
+    if (this.remoteReady) this.sendRelease(id);
+  }
+
+  private sendRelease(id: number): void {
+    const remote = this.remote;
+    if (!remote || remote.isClosed) return;
+    this.outstanding++;
+    const releases = this.releases;
+    void remote.release(id).then(() => {
+      this.outstanding--;
+      this.lastActivity = Date.now();
+      const complete = releases.get(id);
+      releases.delete(id);
+      complete?.();
     });
   }
 

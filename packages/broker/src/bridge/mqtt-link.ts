@@ -22,6 +22,11 @@ import {
 export interface LinkHandlers {
   /** An application message; call `done` once it is safely handed on (sends PUBACK/PUBREC). */
   onPublish(packet: PublishPacket, done: () => void): void;
+  /**
+   * A PUBREL for a QoS 2 message this side received; call `complete` to send PUBCOMP. Without
+   * this handler PUBCOMP goes at once.
+   */
+  onPubrel?(packetId: number, complete: () => void): void;
   onClose(): void;
 }
 
@@ -100,9 +105,11 @@ export class MqttLink {
   }
 
   /**
-   * Resolves when the QoS flow completes (at once for QoS 0). `packetId` reuses an id the caller
-   * owns: a message sent again keeps its id and carries DUP [MQTT-3.3.1-1], so a remote that
-   * kept the session recognises a QoS 2 message it already has (spec 4.3.3: no duplicate onward).
+   * Resolves when the other side has the message: at once for QoS 0, at PUBACK for QoS 1, at
+   * PUBREC for QoS 2 (the caller then sends `release`, so a bridge can relay each step of the
+   * flow between its two sides). `packetId` reuses an id the caller owns: a message sent again
+   * keeps its id and carries DUP [MQTT-3.3.1-1], so a remote that kept the session recognises a
+   * QoS 2 message it already has (spec 4.3.3: no duplicate onward).
    */
   publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties?: Properties, packetId?: number, dup = false): Promise<void> {
     if (qos === 0) packetId = 0;
@@ -117,6 +124,14 @@ export class MqttLink {
     return new Promise((resolve) => {
       this.publishWaiting.set(id, () => resolve());
       this.send(packet);
+    });
+  }
+
+  /** The second half of an outgoing QoS 2 flow: PUBREL, resolved at PUBCOMP. */
+  release(packetId: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.publishWaiting.set(packetId, () => resolve());
+      this.send({ type: PacketType.Pubrel, packetId, reasonCode: 0, properties: {} });
     });
   }
 
@@ -159,19 +174,22 @@ export class MqttLink {
         w?.(p);
         break;
       }
-      case PacketType.Pubrec:
-        if (p.reasonCode >= 0x80) {
-          const w = this.publishWaiting.get(p.packetId);
-          this.publishWaiting.delete(p.packetId);
-          w?.(p);
-        } else {
-          this.send({ type: PacketType.Pubrel, packetId: p.packetId, reasonCode: 0, properties: {} });
-        }
+      case PacketType.Pubrec: {
+        // The remote has the message (or refused it, reason >= 0x80): the publisher decides
+        // when to release it.
+        const w = this.publishWaiting.get(p.packetId);
+        this.publishWaiting.delete(p.packetId);
+        w?.(p);
         break;
-      case PacketType.Pubrel:
+      }
+      case PacketType.Pubrel: {
         this.incomingQos2.delete(p.packetId);
-        this.send({ type: PacketType.Pubcomp, packetId: p.packetId, reasonCode: 0, properties: {} });
+        const id = p.packetId;
+        const complete = (): void => this.send({ type: PacketType.Pubcomp, packetId: id, reasonCode: 0, properties: {} });
+        if (this.handlers.onPubrel) this.handlers.onPubrel(id, complete);
+        else complete();
         break;
+      }
       case PacketType.Disconnect:
         this.close();
         break;
