@@ -5,7 +5,7 @@
  * PUBLISH again), unsubscriptions, and a session ended by a clean connect.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -179,6 +179,38 @@ test('properties, subscription identifiers, retained messages, QoS 2 in PUBREL s
     } finally {
       assert.equal(await b2.stop(), 0);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a CONNACK for a new persistent session means the session is on disk: SIGKILL right after it keeps it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skeeter-durable-'));
+  try {
+    const b1 = await startDurable(dir, conf(dir));
+    const port = b1.port;
+    try {
+      for (const [v, id] of [[3, 'ck-v3'], [4, 'ck-v4'], [5, 'ck-v5']] as const) {
+        const { peer } = await connectPeer(port, v, { clientId: id, clean: false, ...(v === 5 ? { props: SESSION } : {}) });
+        peer.close();
+      }
+    } finally {
+      await b1.kill();
+    }
+    const b2 = await startDurable(dir, conf(dir), port);
+    try {
+      // 3.1 has no session-present flag: its session shows in the log instead.
+      for (const [v, id] of [[4, 'ck-v4'], [5, 'ck-v5']] as const) {
+        const { peer, present } = await connectPeer(port, v, { clientId: id, clean: false, ...(v === 5 ? { props: SESSION } : {}) });
+        assert.equal(present, true, id);
+        peer.close();
+      }
+    } finally {
+      assert.equal(await b2.stop(), 0);
+    }
+    // The shutdown snapshot names all three sessions.
+    const db = readFileSync(join(dir, 'mosquitto.db')).toString('latin1');
+    for (const id of ['ck-v3', 'ck-v4', 'ck-v5']) assert.ok(db.includes(id), id);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
