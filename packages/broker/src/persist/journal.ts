@@ -236,7 +236,8 @@ export class BrokerJournal {
       if (!s.persistent) continue;
       for (const m of s.incomingQos2.values()) if (m) m.journalGen = gen;
       for (const out of s.inflight.values()) out.message.journalGen = gen;
-      for (const out of s.queue) out.message.journalGen = gen;
+      const queue = s.queue.toArray();
+      for (let i = 0; i < queue.length; i++) queue[i]!.message.journalGen = gen;
     }
     for (const m of broker.retained.all()) m.journalGen = gen;
   }

@@ -5,7 +5,7 @@
  * encoding sliced so the broker keeps serving while a large state is written.
  *
  * With `persistence_journal true` (docs/durable-journal.md) every change is also appended to
- * `<file>.journal.<base>` and acknowledged only once it is on disk. A save then collects the
+ * `<file>.journal.<base>` and acknowledged only once it is on disk. A save then captures the
  * snapshot in one tick, starts the next journal in the same tick, writes the snapshot, and only
  * then deletes the journals it replaces; start-up loads the snapshot, replays the journals that
  * follow it, and saves at once so the broker starts from one snapshot and an empty journal.
@@ -28,7 +28,7 @@ import {
 import type { Broker } from '../broker.js';
 import { advanceStoreIds, lastMessageStoreId } from '../message.js';
 import { BrokerJournal } from './journal.js';
-import { restoreState, snapshotRecords } from './snapshot.js';
+import { capturedSnapshotRecords, restoreState, snapshotRecords } from './snapshot.js';
 
 export interface PersistenceOptions {
   path: string;
@@ -282,7 +282,7 @@ export class PersistenceManager {
       // One tick: reserve the snapshot's id, collect its records, mark what it holds, and
       // switch to the journal that follows it. The journals before it go once it is on disk.
       const base = this.reserveSnapshotId();
-      records = [...snapshotRecords(this.broker, shutdown ? 1 : 0)];
+      records = capturedSnapshotRecords(this.broker, shutdown ? 1 : 0);
       journal.snapshotTaken(this.broker);
       const next = this.journalPath(base);
       journal.writer.rotate(next, base);

@@ -79,6 +79,87 @@ export function* snapshotRecords(broker: Broker, shutdown: number): Generator<Db
   for (const m of retained) if (written.has(m)) yield { kind: 'retain', storeId: BigInt(m.storeId) };
 }
 
+/**
+ * The same records as `snapshotRecords`, for the state at this very moment: what can still
+ * change is captured now (each session's record, its in-flight states, the queue as an array
+ * of references, subscriptions, retained messages), and the records are then made lazily as
+ * the writer pulls them. Journal mode needs this: the journal after the snapshot starts exactly
+ * here. Capturing costs a copy of references, not a record per queued message, so the broker
+ * pauses far less than building every record at once.
+ */
+export function capturedSnapshotRecords(broker: Broker, shutdown: number): Iterable<DbRecord> {
+  const cfg: DbRecord = { kind: 'cfg', lastDbId: BigInt(lastMessageStoreId()), shutdown, dbidSize: 8 };
+  interface Captured {
+    readonly clientId: Buffer;
+    readonly client: ClientRecord;
+    readonly incoming: Array<[number, StoredMessage]>;
+    readonly inflight: Array<{ readonly out: OutgoingMessage; readonly packetId: number; readonly state: number }>;
+    readonly queue: OutgoingMessage[];
+    readonly subs: Subscription[];
+  }
+  const sessions: Captured[] = [];
+  for (const s of broker.sessions.values()) {
+    if (!s.persistent) continue;
+    const clientId = Buffer.from(s.clientId, 'utf8');
+    const incoming: Array<[number, StoredMessage]> = [];
+    for (const [mid, m] of s.incomingQos2) if (m) incoming.push([mid, m]);
+    const inflight: Captured['inflight'] = [];
+    for (const out of s.inflight.values()) {
+      const state = out.state === 'pubrel'
+        ? ClientMessageState.WAIT_FOR_PUBCOMP
+        : out.qos === 1 ? ClientMessageState.WAIT_FOR_PUBACK : ClientMessageState.WAIT_FOR_PUBREC;
+      inflight.push({ out, packetId: out.packetId, state });
+    }
+    sessions.push({ clientId, client: clientRecord(s, clientId), incoming, inflight, queue: s.queue.toArray(), subs: [...s.subscriptions.values()] });
+  }
+  const retained: StoredMessage[] = [];
+  for (const m of broker.retained.all()) if (!m.topic.startsWith('$SYS')) retained.push(m);
+  return (function* (): Generator<DbRecord> {
+    yield cfg;
+    const written = new Set<StoredMessage>();
+    for (const c of sessions) {
+      for (const [, m] of c.incoming) if (!written.has(m)) {
+        written.add(m);
+        yield messageRecord(m);
+      }
+      for (const { out } of c.inflight) if (!written.has(out.message)) {
+        written.add(out.message);
+        yield messageRecord(out.message);
+      }
+      for (const out of c.queue) if (!written.has(out.message)) {
+        written.add(out.message);
+        yield messageRecord(out.message);
+      }
+    }
+    for (const m of retained) if (!written.has(m)) {
+      written.add(m);
+      yield messageRecord(m);
+    }
+    for (const c of sessions) {
+      yield c.client;
+      for (const [mid, m] of c.incoming) {
+        yield clientMessage(c.clientId, BigInt(m.storeId), mid, 2, ClientMessageState.WAIT_FOR_PUBREL, false, MessageDirection.IN, null);
+      }
+      for (const { out, packetId, state } of c.inflight) {
+        const props = out.subscriptionIdentifiers ? toDbProperties({ subscriptionIdentifiers: out.subscriptionIdentifiers }) : null;
+        yield clientMessage(c.clientId, BigInt(out.message.storeId), packetId, out.qos, state, out.retain, MessageDirection.OUT, props);
+      }
+      for (const out of c.queue) {
+        // Queued at capture time: mid 0 whatever the entry became since.
+        const props = out.subscriptionIdentifiers ? toDbProperties({ subscriptionIdentifiers: out.subscriptionIdentifiers }) : null;
+        yield clientMessage(c.clientId, BigInt(out.message.storeId), 0, out.qos, ClientMessageState.QUEUED, out.retain, MessageDirection.OUT, props);
+      }
+    }
+    for (const c of sessions) {
+      for (const sub of c.subs) {
+        const r = subRecord(c.clientId, sub);
+        if (r) yield r;
+      }
+    }
+    for (const m of retained) yield { kind: 'retain', storeId: BigInt(m.storeId) };
+  })();
+}
+
 /** The CLIENT record of a persistent session (also appended to the journal when it changes). */
 export function clientRecord(s: Session, clientId: Buffer): ClientRecord {
   const expiryTime = s.connection || s.expiryInterval === SESSION_EXPIRY_NEVER || s.disconnectedAt === 0

@@ -35,6 +35,11 @@ export class MessageQueue implements Iterable<OutgoingMessage> {
     return m;
   }
 
+  /** The waiting messages, oldest first, as a new array (one native copy, for snapshots). */
+  toArray(): OutgoingMessage[] {
+    return this.items.slice(this.head);
+  }
+
   clear(): void {
     this.items = [];
     this.head = 0;
