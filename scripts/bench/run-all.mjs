@@ -22,6 +22,8 @@ const QUICK_ARGS = {
   'persistence.mjs': ['--scale', '0.1'],
   'client-startup.mjs': ['9', '2000'],
   'logins.mjs': ['--quick'],
+  'journal.mjs': ['--quick'],
+  'tls-handshake.mjs': ['--quick'],
 };
 
 let failed = 0;
