@@ -61,6 +61,14 @@ export const JournalOpCode = {
    * third of the bytes.
    */
   QUEUE_MANY: 12,
+  /**
+   * QUEUE_MANY to the same sessions, in the same order, as the previous QUEUE_MANY of this
+   * journal file (a publish fanning out to the same offline sessions as the one before, the
+   * rule under load): u64 store id, u8 QoS, u8 retain. The reader expands it to that
+   * QUEUE_MANY's list, so replay and db_dump see a plain QUEUE_MANY. 10 bytes instead of
+   * 2 + client id bytes per session, which the writer would copy and checksum per message.
+   */
+  QUEUE_SAME: 13,
 } as const;
 export type JournalOpCode = (typeof JournalOpCode)[keyof typeof JournalOpCode];
 
@@ -437,11 +445,17 @@ const EXPECTED_CHUNK: Partial<Record<number, number>> = {
   [JournalOpCode.CLIENT_MSG]: ChunkType.CLIENT_MSG,
 };
 
+/** What decoding carries from frame to frame of one file: the last QUEUE_MANY's sessions. */
+export interface JournalDecodeState {
+  lastFanout: readonly Buffer[] | null;
+}
+
 /**
  * Decodes the operations of one frame: `buf[start, end)`, at file offset `fileOffset`. Throws
- * JournalRecordError for an unknown code or a malformed body.
+ * JournalRecordError for an unknown code or a malformed body. `state` carries what QUEUE_SAME
+ * refers to across the frames of one file (without it, a QUEUE_SAME is an error).
  */
-export function decodeJournalOps(buf: Buffer, start: number, end: number, fileOffset: number, out: JournalRecord[]): void {
+export function decodeJournalOps(buf: Buffer, start: number, end: number, fileOffset: number, out: JournalRecord[], state?: JournalDecodeState): void {
   let p = start;
   while (p < end) {
     const at = fileOffset + (p - start);
@@ -514,6 +528,14 @@ export function decodeJournalOps(buf: Buffer, start: number, end: number, fileOf
             clientIds.push(copy(q + 2, q + 2 + n));
             q += 2 + n;
           }
+          out.push({ op: 'queue_many', storeId: buf.readBigUInt64BE(b), qos: buf[b + 8]!, retain: buf[b + 9]!, clientIds });
+          if (state !== undefined) state.lastFanout = clientIds;
+          break;
+        }
+        case JournalOpCode.QUEUE_SAME: {
+          if (body !== QUEUE_MANY_FIXED) throw new JournalRecordError(`operation ${code} at offset ${at} has the wrong size`, at);
+          const clientIds = state?.lastFanout;
+          if (clientIds === undefined || clientIds === null) throw new JournalRecordError(`operation ${code} at offset ${at} follows no QUEUE_MANY`, at);
           out.push({ op: 'queue_many', storeId: buf.readBigUInt64BE(b), qos: buf[b + 8]!, retain: buf[b + 9]!, clientIds });
           break;
         }

@@ -15,6 +15,7 @@ import {
   decodeJournalOps,
   FRAME_HEADER_LENGTH,
   JOURNAL_HEADER_LENGTH,
+  type JournalDecodeState,
   type JournalHeader,
   type JournalRecord,
 } from './journal-format.js';
@@ -69,6 +70,8 @@ export function readJournalBuffer(buf: Buffer): JournalReadResult {
   const records: JournalRecord[] = [];
   let p = JOURNAL_HEADER_LENGTH;
   let tail: JournalTail | null = null;
+  // QUEUE_SAME refers back across frames, never across files (each file starts afresh).
+  const state: JournalDecodeState = { lastFanout: null };
   while (p < size) {
     if (p + FRAME_HEADER_LENGTH > size) {
       tail = { offset: p, bytes: size - p, reason: 'truncated' };
@@ -86,7 +89,7 @@ export function readJournalBuffer(buf: Buffer): JournalReadResult {
       break;
     }
     const ops: JournalRecord[] = [];
-    decodeJournalOps(buf, p + FRAME_HEADER_LENGTH, end, p + FRAME_HEADER_LENGTH, ops);
+    decodeJournalOps(buf, p + FRAME_HEADER_LENGTH, end, p + FRAME_HEADER_LENGTH, ops, state);
     frames.push({ offset: p, length, records: ops });
     for (const op of ops) records.push(op);
     p = end;

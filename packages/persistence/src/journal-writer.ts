@@ -25,13 +25,22 @@ export interface JournalWriterOptions {
   readonly noSync?: boolean;
 }
 
+/**
+ * A deferred call: `fn(a, b, c)` once durable. Kept flat (function and arguments side by side in
+ * one array per commit) so that the broker's per-message acknowledgements allocate no closure.
+ */
+export type DurableCall<A> = (a: A, b: number, c: number) => void;
+
+const runThunk: DurableCall<() => void> = (cb) => cb();
+
 /** A sealed batch, written and synced in order. */
 interface Segment {
   readonly fd: number;
   readonly bytes: Buffer | null;
   /** The whole buffer `bytes` is a view of, reused once written. */
   readonly buffer: Buffer | null;
-  readonly callbacks: Array<() => void>;
+  /** Deferred calls, four slots each: function, a, b, c. */
+  readonly calls: unknown[];
   /** Close `fd` after this segment (the journal was rotated away from it). */
   readonly closeAfter: boolean;
 }
@@ -85,7 +94,10 @@ export class JournalWriter {
   private spare: Buffer | undefined;
   private used = 0;
   private frameStart = -1;
-  private callbacks: Array<() => void> = [];
+  /** Deferred calls of the open batch, four slots each (see DurableCall). */
+  private callbacks: unknown[] = [];
+  /** The calls array of the last finished commit, emptied, reused by the next seal. */
+  private spareCalls: unknown[] | undefined;
   private readonly sealed: Segment[] = [];
   private busy = false;
   private timer: NodeJS.Timeout | undefined;
@@ -100,6 +112,11 @@ export class JournalWriter {
   private tokens = 0;
   /** Names the operation that may still grow (see beginGrowable); 0 when there is none. */
   growToken = 0;
+  /**
+   * Called when the growable operation ends (anything else reserved, frame closed), before its
+   * length is fixed: it may still write bytes at its end with `extend` + `skip`, or rewrite it.
+   */
+  onGrowableEnd: ((start: number) => void) | undefined;
 
   constructor(fd: number, fileBytes: number, options: JournalWriterOptions = {}) {
     this.fd = fd;
@@ -143,6 +160,8 @@ export class JournalWriter {
   }
 
   private endGrowable(): void {
+    this.onGrowableEnd?.(this.growing);
+    // The hook may have grown (and so replaced) the buffer.
     patchOpLength(this.buf, this.growing, this.used);
     this.growing = -1;
     this.growToken = 0;
@@ -155,6 +174,16 @@ export class JournalWriter {
   extend(n: number): Buffer {
     this.ensure(n);
     return this.buf;
+  }
+
+  /** Fixes the growable operation now, if there is one (e.g. before the file changes). */
+  endOp(): void {
+    if (this.growing >= 0) this.endGrowable();
+  }
+
+  /** Takes `n` bytes written after `extend(n)` without ending the frame (for onGrowableEnd). */
+  skip(n: number): void {
+    this.used += n;
   }
 
   /** Where the next reserved bytes go. */
@@ -188,12 +217,17 @@ export class JournalWriter {
    * (still in order: nothing is ahead of it).
    */
   afterDurable(cb: () => void): void {
+    this.afterDurableCall(runThunk, cb, 0, 0);
+  }
+
+  /** As afterDurable, for `fn(a, b, c)`: no closure per call (acknowledgements use it). */
+  afterDurableCall<A>(fn: DurableCall<A>, a: A, b: number, c: number): void {
     if (this.failed) return;
     if (!this.pending) {
-      cb();
+      fn(a, b, c);
       return;
     }
-    this.callbacks.push(cb);
+    this.callbacks.push(fn, a, b, c);
     if (this.timer === undefined && !this.busy) this.arm();
   }
 
@@ -287,8 +321,9 @@ export class JournalWriter {
       this.buf = spare !== undefined && spare.length >= this.buf.length ? spare : Buffer.allocUnsafe(this.buf.length);
       this.used = 0;
     }
-    this.sealed.push({ fd: this.fd, bytes, buffer, callbacks: this.callbacks, closeAfter });
-    this.callbacks = [];
+    this.sealed.push({ fd: this.fd, bytes, buffer, calls: this.callbacks, closeAfter });
+    this.callbacks = this.spareCalls ?? [];
+    this.spareCalls = undefined;
   }
 
   private pump(): void {
@@ -310,7 +345,10 @@ export class JournalWriter {
       if (seg.buffer !== null && (this.spare === undefined || this.spare.length < seg.buffer.length)) this.spare = seg.buffer;
       const finish = (): void => {
         this.busy = false;
-        for (const cb of seg.callbacks) cb();
+        const calls = seg.calls;
+        for (let i = 0; i < calls.length; i += 4) (calls[i] as DurableCall<unknown>)(calls[i + 1], calls[i + 2] as number, calls[i + 3] as number);
+        calls.length = 0;
+        this.spareCalls = calls;
         if (this.sealed.length > 0) this.pump();
         else if (this.used > 0 || this.callbacks.length > 0) {
           // Group commit: everything that arrived during this commit goes out together now.

@@ -17,11 +17,11 @@ import {
   JournalOpCode,
   MessageDirection,
   messageOpLength,
-  queueManyOpLength,
+  OP_HEADER_LENGTH,
+  QUEUE_MANY_FIXED,
   shortOpLength,
   writeClientMsgOp,
   writeMessageOp,
-  writeQueueManyOp,
   writeShortOp,
   type JournalWriter,
 } from '@skeeter/persistence';
@@ -30,6 +30,9 @@ import type { StoredMessage } from '../message.js';
 import type { Subscription } from '../router/subscription-tree.js';
 import type { OutgoingMessage, Session } from '../session/session.js';
 import { clientRecord, messageRecord, outgoing, subRecord } from './snapshot.js';
+
+/** A deferred call `fn(a, b, c)` (the writer's DurableCall): no closure per acknowledgement. */
+export type DurableCall<A> = (a: A, b: number, c: number) => void;
 
 export class BrokerJournal {
   readonly writer: JournalWriter;
@@ -44,14 +47,36 @@ export class BrokerJournal {
   private fanQos = 0;
   private fanRetain = false;
   private fanToken = 0;
+  /** Start of the open QUEUE_MANY operation in the writer's buffer. */
+  private fanStart = 0;
+  /**
+   * Sessions of the open QUEUE_MANY, in order, and of the last one finished in this journal
+   * file (`lastFan`). While the open one follows `lastFan` session for session (`fanSame`), no
+   * client ids are written; if it ends equal to it, it becomes a 10-byte QUEUE_SAME, else the
+   * ids skipped so far are written when it departs from it. Publishes fanning out to the same
+   * offline sessions (the rule under load) then cost a pointer comparison per session instead
+   * of copying and checksumming every client id.
+   */
+  private fan: Session[] = [];
+  private lastFan: Session[] = [];
+  private fanSame = false;
 
   constructor(writer: JournalWriter) {
     this.writer = writer;
+    writer.onGrowableEnd = this.fanEnded;
   }
 
   /** Runs `cb` once every change appended so far is on disk (in registration order). */
   afterDurable(cb: () => void): void {
     this.writer.afterDurable(cb);
+  }
+
+  /**
+   * Runs `fn(a, b, c)` once every change appended so far is on disk (in registration order),
+   * without a closure per call: acknowledgements pass a module-level function and their fields.
+   */
+  afterDurableCall<A>(fn: DurableCall<A>, a: A, b: number, c: number): void {
+    this.writer.afterDurableCall(fn, a, b, c);
   }
 
   private idOf(session: Session): Buffer {
@@ -106,30 +131,95 @@ export class BrokerJournal {
 
   private queued(session: Session, out: OutgoingMessage): void {
     const w = this.writer;
+    if (this.fanToken === 0 || w.growToken !== this.fanToken || this.fanMessage !== out.message || this.fanQos !== out.qos || this.fanRetain !== out.retain) {
+      // A new QUEUE_MANY: the fixed part now, the sessions as they come.
+      const buf = w.reserve(OP_HEADER_LENGTH + QUEUE_MANY_FIXED);
+      const start = w.position;
+      buf[start] = JournalOpCode.QUEUE_MANY;
+      let p = start + OP_HEADER_LENGTH;
+      const storeId = out.message.storeId;
+      buf.writeUInt32BE(Math.floor(storeId / 0x1_0000_0000), p);
+      buf.writeUInt32BE(storeId >>> 0, p + 4);
+      buf[p + 8] = out.qos;
+      buf[p + 9] = out.retain ? 1 : 0;
+      this.fanStart = start;
+      this.fanToken = w.beginGrowable(start);
+      this.fanMessage = out.message;
+      this.fanQos = out.qos;
+      this.fanRetain = out.retain;
+      this.fan.length = 0;
+      this.fanSame = this.lastFan.length > 0;
+      w.advance(OP_HEADER_LENGTH + QUEUE_MANY_FIXED);
+      // advance may have closed the frame (it ends the operation): then start again.
+      if (w.growToken !== this.fanToken) {
+        this.queued(session, out);
+        return;
+      }
+    }
+    const fan = this.fan;
+    if (this.fanSame) {
+      if (this.lastFan[fan.length] === session) {
+        fan.push(session);
+        return;
+      }
+      // It departs from the last fan-out: the sessions skipped so far are written now.
+      this.fanSame = false;
+      this.writeFanIds(fan.length);
+    }
+    fan.push(session);
     const id = this.idOf(session);
     const len = id.length;
-    if (this.fanToken !== 0 && w.growToken === this.fanToken && this.fanMessage === out.message && this.fanQos === out.qos && this.fanRetain === out.retain) {
-      // One more session for the same message: 2 + id bytes, copied by hand (short ids are
-      // the rule, and TypedArray#set costs more than the copy for them).
-      const buf = w.extend(2 + len);
-      let p = w.position;
-      buf[p++] = len >> 8;
-      buf[p++] = len & 0xff;
-      if (len <= 32) for (let i = 0; i < len; i++) buf[p + i] = id[i]!;
-      else buf.set(id, p);
-      w.advance(2 + len);
+    const buf = w.extend(2 + len);
+    this.copyId(buf, w.position, id);
+    w.advance(2 + len);
+  }
+
+  /** 2-byte length and id, copied by hand (short ids are the rule; TypedArray#set costs more for them). */
+  private copyId(buf: Buffer, at: number, id: Buffer): void {
+    const len = id.length;
+    let p = at;
+    buf[p++] = len >> 8;
+    buf[p++] = len & 0xff;
+    if (len <= 32) for (let i = 0; i < len; i++) buf[p + i] = id[i]!;
+    else buf.set(id, p);
+  }
+
+  /** Writes the ids of the first `count` sessions of the open fan-out (skipped while it followed the last one). */
+  private writeFanIds(count: number): void {
+    const w = this.writer;
+    const fan = this.fan;
+    let n = 0;
+    for (let i = 0; i < count; i++) n += 2 + this.idOf(fan[i]!).length;
+    const buf = w.extend(n);
+    let p = w.position;
+    for (let i = 0; i < count; i++) {
+      const id = this.idOf(fan[i]!);
+      this.copyId(buf, p, id);
+      p += 2 + id.length;
+    }
+    // Not advance: that could close the frame, and with it this operation, half written.
+    w.skip(n);
+  }
+
+  /** The writer fixes the open QUEUE_MANY: a QUEUE_SAME if it repeated the last fan-out exactly. */
+  private readonly fanEnded = (start: number): void => {
+    if (start !== this.fanStart || this.fanToken === 0) return;
+    this.fanToken = 0;
+    this.fanMessage = undefined;
+    const fan = this.fan;
+    if (this.fanSame && fan.length === this.lastFan.length) {
+      // Nothing but the fixed part was written: the same sessions as the last QUEUE_MANY.
+      this.writer.extend(0)[start] = JournalOpCode.QUEUE_SAME;
+      fan.length = 0;
       return;
     }
-    const n = queueManyOpLength(id);
-    const buf = w.reserve(n);
-    const start = w.position;
-    writeQueueManyOp(buf, start, out.message.storeId, out.qos, out.retain ? 1 : 0, id);
-    this.fanToken = w.beginGrowable(start);
-    this.fanMessage = out.message;
-    this.fanQos = out.qos;
-    this.fanRetain = out.retain;
-    w.advance(n);
-  }
+    // A prefix of the last fan-out (fewer sessions): its ids were skipped, write them now.
+    if (this.fanSame) this.writeFanIds(fan.length);
+    this.fanSame = false;
+    this.fan = this.lastFan;
+    this.lastFan = fan;
+    this.fan.length = 0;
+  };
 
   private short(code: JournalOpCode, session: Session, mid: number, state = 0): void {
     const id = this.idOf(session);
@@ -230,6 +320,10 @@ export class BrokerJournal {
    * snapshot holds counts as written (persistent sessions, their messages, retained messages).
    */
   snapshotTaken(broker: Broker): void {
+    // The next journal file starts afresh: QUEUE_SAME never refers to an earlier file.
+    this.writer.endOp();
+    this.lastFan.length = 0;
+    this.fan.length = 0;
     const gen = ++this.gen;
     for (const s of broker.sessions.values()) {
       s.journaled = s.persistent;

@@ -32,10 +32,7 @@ export function handlePubrec(conn: Connection, packet: PubrecPacket): void {
   // With the journal, PUBREL waits until the new state is on disk: after a crash the message
   // is never sent again as a PUBLISH the client already completed.
   if (journal === undefined) sendPubrel(conn, packet.packetId);
-  else {
-    const id = packet.packetId;
-    journal.afterDurable(() => sendPubrel(conn, id));
-  }
+  else journal.afterDurableCall(sendPubrel, conn, packet.packetId, 0);
 }
 
 function sendPubrel(conn: Connection, packetId: number): void {
@@ -62,10 +59,7 @@ export function handlePubrel(conn: Connection, packet: PubrelPacket): void {
   // An unknown id still gets PUBCOMP with reason 0, as Mosquitto 2.0 sends it.
   // With the journal, PUBCOMP waits until the deliveries are on disk.
   if (journal === undefined) sendPubcomp(conn, packet.packetId);
-  else {
-    const id = packet.packetId;
-    journal.afterDurable(() => sendPubcomp(conn, id));
-  }
+  else journal.afterDurableCall(sendPubcomp, conn, packet.packetId, 0);
 }
 
 export function handlePubcomp(conn: Connection, packet: PubcompPacket): void {

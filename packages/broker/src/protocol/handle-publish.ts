@@ -105,8 +105,7 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
       // With the journal, PUBACK waits for the fsync that covers the message (durable mode).
       if (broker.journal === undefined) sendPuback(conn, packet.packetId, rc);
       else {
-        const id = packet.packetId;
-        broker.journal.afterDurable(() => sendPuback(conn, id, rc));
+        broker.journal.afterDurableCall(sendPuback, conn, packet.packetId, rc);
       }
       return;
     }
@@ -124,8 +123,7 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
       // With the journal, PUBREC waits for the fsync that covers the held message.
       if (broker.journal === undefined) sendPubrec(conn, packet.packetId, code);
       else {
-        const id = packet.packetId;
-        broker.journal.afterDurable(() => sendPubrec(conn, id, code));
+        broker.journal.afterDurableCall(sendPubrec, conn, packet.packetId, code);
       }
       return;
     }
