@@ -20,7 +20,8 @@
 // orders lower) and a time bound; every wait is bounded.
 //
 // Options: --quick, --rounds N, --messages N, --window N, --publishers N, --brokers a,b,c, --skeeter-bin PATH
-// (e.g. a wrapper adding --cpu-prof)
+// (e.g. a wrapper adding --cpu-prof), --baseline-bin PATH (another build's scripts/bin/mosquitto, e.g. in
+// a copy of an older commit: adds baseline-journal and baseline, measured in the same run)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
@@ -38,6 +39,7 @@ const { values: opts } = parseArgs({
     publishers: { type: 'string' },
     brokers: { type: 'string' },
     'skeeter-bin': { type: 'string' },
+    'baseline-bin': { type: 'string' },
   },
   strict: false,
 });
@@ -60,6 +62,11 @@ const KINDS = {
   mosquitto: { bin: MOSQUITTO, extra: [], messages: MESSAGES },
   'mosquitto-every': { bin: MOSQUITTO, extra: ['autosave_on_changes true', 'autosave_interval 1'], messages: SLOW_MESSAGES },
 };
+const BASELINE = opts['baseline-bin'];
+if (BASELINE) {
+  KINDS['baseline-journal'] = { bin: BASELINE, extra: ['persistence_journal true'], messages: MESSAGES };
+  KINDS.baseline = { bin: BASELINE, extra: [], messages: MESSAGES };
+}
 const wanted = opts.brokers ? opts.brokers.split(',') : Object.keys(KINDS);
 
 async function freePort() {
@@ -322,6 +329,7 @@ const show = (label, r, target) => {
 console.log('ratios:');
 show('skeeter-journal / skeeter (journal off)', ratio('skeeter-journal', 'skeeter'), 0.5);
 show('skeeter-journal / mosquitto-every', ratio('skeeter-journal', 'mosquitto-every'), 10);
+show('baseline-journal / baseline (journal off)', ratio('baseline-journal', 'baseline'), 0.5);
 const r3 = ratio('skeeter-journal', 'mosquitto');
 if (r3 !== undefined) console.log(`  ${'skeeter-journal / mosquitto (default)'.padEnd(44)} ${r3.toFixed(2)}x`);
 const r4 = ratio('skeeter', 'mosquitto');

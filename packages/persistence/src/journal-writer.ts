@@ -10,7 +10,7 @@
  * Callbacks run strictly in the order they were registered, across commits and rotations, so
  * acknowledgements leave in the order their packets arrived [MQTT-4.6.0-2].
  */
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, close, write, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, openSync, close, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encodeJournalHeader, FRAME_HEADER_LENGTH, journalRecordLength, patchOpLength, sealFrame, writeJournalRecord, type JournalRecord } from './journal-format.js';
 
@@ -36,6 +36,8 @@ const runThunk: DurableCall<() => void> = (cb) => cb();
 /** A sealed batch, written and synced in order. */
 interface Segment {
   readonly fd: number;
+  /** `fd` was opened with O_DSYNC: a finished write is durable, no fdatasync needed. */
+  readonly dsync: boolean;
   readonly bytes: Buffer | null;
   /** The whole buffer `bytes` is a view of, reused once written. */
   readonly buffer: Buffer | null;
@@ -49,9 +51,14 @@ interface Segment {
  * Creates the file at `path` (truncating it) with a header for `base` and makes it durable,
  * directory entry included. Synchronous on purpose: it runs once per snapshot, and the
  * rotation that calls it must happen in one tick with the snapshot it follows.
+ *
+ * Unless `noSync`, the file is opened with O_DSYNC: each write returns once its data (and the
+ * size change) is on disk, exactly what write + fdatasync gives, in one thread-pool job per
+ * group commit instead of two.
  */
 export function createJournalFile(path: string, base: bigint, noSync = false): number {
-  const fd = openSync(path, 'w', 0o600);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (noSync ? 0 : constants.O_DSYNC);
+  const fd = openSync(path, flags, 0o600);
   try {
     const header = encodeJournalHeader(base);
     let off = 0;
@@ -85,6 +92,8 @@ export class JournalWriter {
   private readonly maxFrameBytes: number;
   private readonly noSync: boolean;
   private readonly onError: ((e: Error) => void) | undefined;
+  /** The current file was opened by createJournalFile with O_DSYNC (writes are synchronous). */
+  private dsync = false;
   /** Encoding buffer of the open batch; `used` bytes are taken, a frame starts at `frameStart`. */
   private buf: Buffer = Buffer.allocUnsafe(64 * 1024);
   /**
@@ -130,7 +139,9 @@ export class JournalWriter {
   /** Opens a new journal file at `path` for `base` and returns its writer. */
   static create(path: string, base: bigint, options: JournalWriterOptions = {}): JournalWriter {
     const fd = createJournalFile(path, base, options.noSync);
-    return new JournalWriter(fd, encodeJournalHeader(0n).length, options);
+    const w = new JournalWriter(fd, encodeJournalHeader(0n).length, options);
+    w.dsync = options.noSync !== true;
+    return w;
   }
 
   /**
@@ -263,6 +274,7 @@ export class JournalWriter {
     const fd = createJournalFile(path, base, this.noSync);
     this.seal(true);
     this.fd = fd;
+    this.dsync = !this.noSync;
     this.fileBytes = encodeJournalHeader(0n).length;
     if (!this.busy) this.pump();
   }
@@ -321,7 +333,7 @@ export class JournalWriter {
       this.buf = spare !== undefined && spare.length >= this.buf.length ? spare : Buffer.allocUnsafe(this.buf.length);
       this.used = 0;
     }
-    this.sealed.push({ fd: this.fd, bytes, buffer, calls: this.callbacks, closeAfter });
+    this.sealed.push({ fd: this.fd, dsync: this.dsync, bytes, buffer, calls: this.callbacks, closeAfter });
     this.callbacks = this.spareCalls ?? [];
     this.spareCalls = undefined;
   }
@@ -371,7 +383,7 @@ export class JournalWriter {
       write(seg.fd, bytes, off, bytes.length - off, null, (err, n) => {
         if (err) return done(err);
         if (off + n < bytes.length) return writeFrom(off + n);
-        if (this.noSync) return done(null);
+        if (this.noSync || seg.dsync) return done(null);
         fdatasync(seg.fd, (e) => done(e));
       });
     };
