@@ -49,7 +49,7 @@ for (const oracle of [false, true]) {
         assert.notEqual(unknown.code, 0);
         const r = await sub.done(5000);
         assert.equal(r.stdout, 'p/good one\np/odd two\n');
-        await eventually(() => (broker.stderr().match(/OpenSSL Error/g) ?? []).length >= 2, 5000, 'two refusals');
+        await eventually(() => (broker.stderr().match(/Client <unknown> disconnected/g) ?? []).length >= 2, 10_000, 'two refusals');
       } finally {
         sub.kill();
       }
@@ -57,12 +57,20 @@ for (const oracle of [false, true]) {
       await broker.stop();
     }
     const refusals = logLines(broker.stderr()).filter((l) => l.startsWith('OpenSSL Error') || l.startsWith('Client <unknown> disconnected'));
-    assert.deepEqual(refusals, [
+    const expected = [
       'OpenSSL Error[0]: error:0A0000FD:SSL routines::binder does not verify',
       'Client <unknown> disconnected: Protocol error.',
       'OpenSSL Error[0]: error:0A000076:SSL routines::no suitable signature algorithm',
       'Client <unknown> disconnected: Protocol error.',
-    ]);
+    ];
+    if (oracle) {
+      // Debian's broker prints the OpenSSL line only when its read sees the TLS alert; on a busy
+      // machine the client may already have closed, and then only the disconnect line comes.
+      assert.deepEqual(refusals.filter((l) => !l.startsWith('OpenSSL')), [expected[1], expected[3]]);
+      for (const l of refusals.filter((x) => x.startsWith('OpenSSL'))) assert.ok(expected.includes(l), l);
+    } else {
+      assert.deepEqual(refusals, expected);
+    }
   });
 
   test(`${name}: psk_file errors stop the broker before any listener opens`, async (t) => {
