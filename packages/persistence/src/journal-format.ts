@@ -405,11 +405,24 @@ export function writeMessageOp(
   buf[p + 30] = qos;
   buf[p + 31] = retain;
   p += 32;
-  if (originBytes > 0) p += buf.write(origin, p, originBytes, 'utf8');
-  if (usernameBytes > 0) p += buf.write(username!, p, usernameBytes, 'utf8');
-  p += buf.write(topic, p, topicBytes, 'utf8');
+  if (originBytes > 0) p += putString(buf, p, origin, originBytes);
+  if (usernameBytes > 0) p += putString(buf, p, username!, usernameBytes);
+  p += putString(buf, p, topic, topicBytes);
   buf.set(payload, p);
   return p + payload.length;
+}
+
+/**
+ * Writes `s` (`bytes` long in UTF-8) at `buf[p]`. A short ASCII string (UTF-8 length equal to
+ * its UTF-16 length means ASCII: every other code point takes more bytes than units) is copied
+ * by hand, which costs less than Buffer#write's checks for client ids and topics.
+ */
+function putString(buf: Buffer, p: number, s: string, bytes: number): number {
+  if (bytes === s.length && bytes <= 64) {
+    for (let i = 0; i < bytes; i++) buf[p + i] = s.charCodeAt(i);
+    return bytes;
+  }
+  return buf.write(s, p, bytes, 'utf8');
 }
 
 /** Fast path for DEQUEUE / COMPLETE / RELEASED / STATE (state only for STATE). */

@@ -14,9 +14,12 @@ import {
   JournalOpCode,
   JournalRecordError,
   JournalWriter,
+  messageOpLength,
   readJournalBuffer,
   readJournalFile,
   sealFrame,
+  writeJournalRecord,
+  writeMessageOp,
   type JournalRecord,
 } from '../src/index.js';
 
@@ -92,5 +95,32 @@ test('deferred calls and callbacks run in registration order, each once, after t
     assert.equal((await readJournalFile(path)).records.length, 3);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the MESSAGE fast path copies ASCII by hand and anything else as UTF-8, byte for byte as the generic path', () => {
+  const cases: Array<[string, string]> = [
+    ['a'.repeat(64), 'o'.repeat(63)],
+    ['t/'.repeat(40), 'origin-65-'.repeat(7).slice(0, 65)],
+    ['emoji/\u{1F600}', 'é'],
+    ['lone/\ud800', 'x'],
+    ['', ''],
+  ];
+  for (const [topic, origin] of cases) {
+    const topicBytes = Buffer.from(topic, 'utf8');
+    const originBytes = Buffer.from(origin, 'utf8');
+    const generic = Buffer.alloc(400);
+    const end = writeJournalRecord(generic, 0, {
+      op: 'message',
+      record: {
+        kind: 'msg_store', storeId: 9n, expiryTime: 0n, sourceMid: 0, sourcePort: 0, sourceId: origin ? originBytes : null, sourceUsername: null,
+        topic: topicBytes, qos: 1, retain: 0, payload: b('p'), properties: null,
+      },
+    });
+    const fast = Buffer.alloc(400, 0xee);
+    const fastEnd = writeMessageOp(fast, 0, 9, 0, topic, topicBytes.length, b('p'), origin, originBytes.length, undefined, 0, 1, 0);
+    assert.equal(fastEnd, end);
+    assert.equal(messageOpLength(topicBytes.length, 1, originBytes.length, 0), end);
+    assert.ok(fast.subarray(0, end).equals(generic.subarray(0, end)), topic);
   }
 });
