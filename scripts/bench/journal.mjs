@@ -24,7 +24,8 @@
 // a copy of an older commit: adds baseline-journal and baseline, measured in the same run)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
+import { connect as netConnect } from 'node:net';
+import { freePort } from './lib/free-port.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,14 +69,6 @@ if (BASELINE) {
   KINDS.baseline = { bin: BASELINE, extra: [], messages: MESSAGES };
 }
 const wanted = opts.brokers ? opts.brokers.split(',') : Object.keys(KINDS);
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 // ---- minimal MQTT 3.1.1 over raw sockets --------------------------------------------------
 

@@ -20,7 +20,8 @@
 //          --only anonymous,pbkdf2,argon2id, --quick (1 round of 1000 ms)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './lib/free-port.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,14 +61,6 @@ if (!existsSync(join(root, 'packages/cli/dist/src/bin/mosquitto.js'))) {
 const haveDebian = existsSync(MOSQUITTO) && existsSync(DEBIAN_PASSWD);
 // Keep this process off the broker's core.
 spawnSync('taskset', ['-cp', LOAD_CORE, String(process.pid)], { stdio: 'ignore' });
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function field(bytes) {
   const b = Buffer.from(bytes);

@@ -13,14 +13,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
+import { startBroker, type RunningBroker } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import * as m from '../helpers/mqtt-bytes.js';
+import { sides, sideName, sleep } from './sides.js';
 
-const oracle = hasDebianMosquitto();
-const sides = oracle ? [false, true] : [false];
-const sideName = (debian: boolean): string => (debian ? 'Debian mosquitto' : 'skeeter');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const tmp = mkdtempSync(join(tmpdir(), 'skeeter-bridge-identity-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -7,18 +7,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freePort, startBroker, type RunningBroker } from '../helpers/broker-process.js';
-import { RawClient } from '../helpers/raw-client.js';
 import * as m from '../helpers/mqtt-bytes.js';
 import { fakeRemote, type FakeRemote } from './fake-remote.js';
+import { sleep, client } from './sides.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function client(port: number, id: string): Promise<RawClient> {
-  const c = await RawClient.open(port);
-  c.send(m.connect(4, { clientId: id }));
-  assert.equal((await c.next())![3], 0);
-  return c;
-}
 
 async function logCount(b: RunningBroker, text: string, count: number): Promise<void> {
   const n = (): number => b.stderr().split(text).length - 1;

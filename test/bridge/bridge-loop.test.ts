@@ -7,14 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
+import { startBroker, type RunningBroker } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import * as m from '../helpers/mqtt-bytes.js';
+import { oracle, sideName, sleep } from './sides.js';
 
-const oracle = hasDebianMosquitto();
 const centres = oracle ? [false, true] : [false];
-const sideName = (debian: boolean): string => (debian ? 'Debian mosquitto' : 'skeeter');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function subscriber(port: number, id: string): Promise<{ client: RawClient; got: string[] }> {
   const client = await RawClient.open(port);

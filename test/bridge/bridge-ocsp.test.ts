@@ -14,14 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server } from 'node:tls';
 import { after, before, test } from 'node:test';
-import { hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
+import { startBroker, type RunningBroker } from '../helpers/broker-process.js';
+import { sides, sideName, sleep } from './sides.js';
 
-const oracle = hasDebianMosquitto();
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const skip = !hasOpenssl ? 'openssl not installed' : undefined;
-const sides = oracle ? [false, true] : [false];
-const sideName = (debian: boolean): string => (debian ? 'Debian mosquitto' : 'skeeter');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'skeeter-bridge-ocsp-'));
 const f = (name: string): string => join(dir, name);

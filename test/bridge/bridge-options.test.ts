@@ -9,15 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
+import { freePort, startBroker, type RunningBroker } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import * as m from '../helpers/mqtt-bytes.js';
+import { oracle, sides, sideName, sleep } from './sides.js';
 
-const oracle = hasDebianMosquitto();
 const skipNoOracle = oracle ? undefined : 'Debian mosquitto not installed';
-const sides = oracle ? [false, true] : [false];
-const sideName = (debian: boolean): string => (debian ? 'Debian mosquitto' : 'skeeter');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const tmp = mkdtempSync(join(tmpdir(), 'skeeter-bridge-opts-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -13,26 +13,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
+import { freePort, startBroker, type RunningBroker } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import * as m from '../helpers/mqtt-bytes.js';
 import { bodyStart, fakeRemote, publishId } from './fake-remote.js';
+import { sides, sideName, sleep, client } from './sides.js';
 
-const oracle = hasDebianMosquitto();
-const sides = oracle ? [false, true] : [false];
-const sideName = (debian: boolean): string => (debian ? 'Debian mosquitto' : 'skeeter');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const tmp = mkdtempSync(join(tmpdir(), 'skeeter-bridge-qos-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function client(port: number, id: string): Promise<RawClient> {
-  const c = await RawClient.open(port);
-  c.send(m.connect(4, { clientId: id }));
-  const ack = (await c.next())!;
-  assert.equal(ack[3], 0, ack.toString('hex'));
-  return c;
-}
 
 async function logHas(b: RunningBroker, text: string): Promise<void> {
   for (let i = 0; i < 300 && !b.stderr().includes(text); i++) await sleep(50);

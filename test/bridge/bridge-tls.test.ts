@@ -10,16 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { after, before, test } from 'node:test';
-import { hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { startBroker, type RunningBroker } from '../helpers/broker-process.js';
 import * as m from '../helpers/mqtt-bytes.js';
+import { oracle, sides, sideName, sleep, client } from './sides.js';
 
-const oracle = hasDebianMosquitto();
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const skip = !hasOpenssl ? 'openssl not installed' : undefined;
-const sides = oracle ? [false, true] : [false];
-const sideName = (debian: boolean): string => (debian ? 'Debian mosquitto' : 'skeeter');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'skeeter-bridge-tls-'));
 const f = (name: string): string => join(dir, name);
@@ -49,13 +45,6 @@ before(() => {
   copyFileSync(f('ca.crt'), join(f('capath'), `${hash}.0`));
   writeFileSync(f('psk'), 'bridge-id:0123456789abcdef0123456789abcdef\n');
 });
-
-async function client(port: number, id: string): Promise<RawClient> {
-  const c = await RawClient.open(port);
-  c.send(m.connect(4, { clientId: id }));
-  assert.equal((await c.next())![3], 0);
-  return c;
-}
 
 async function logHas(b: RunningBroker, text: string): Promise<boolean> {
   for (let i = 0; i < 160 && !b.stderr().includes(text); i++) await sleep(50);

@@ -2,7 +2,7 @@
 // each on a free loopback port, and reads their CPU time and RSS from /proc.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../lib/free-port.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,14 +24,6 @@ export function unavailable(kind) {
   if (kind === 'mosquitto' && !existsSync(MOSQUITTO)) return `${MOSQUITTO} not installed`;
   if (kind === 'aedes' && !existsSync(AEDES_ENTRY)) return 'test/node_modules/aedes missing';
   return undefined;
-}
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
