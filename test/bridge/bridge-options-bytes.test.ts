@@ -5,75 +5,12 @@
  * answers like a broker of the protocol version it was asked for.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { hasDebianMosquitto, startBroker } from '../helpers/broker-process.js';
+import { fakeRemote, type FakeRemoteOptions } from './fake-remote.js';
 
-interface FakeRemote {
-  server: Server;
-  port: number;
-  /** Hex of everything received, one string per TCP connection. */
-  connections: string[];
-  close(): void;
-}
-
-/** `refuseFirst`: answer the first CONNECT with this CONNACK (hex) instead of accepting it. */
-export function fakeRemote(refuseFirst?: string): Promise<FakeRemote> {
-  const connections: string[] = [];
-  const sockets: Socket[] = [];
-  return new Promise((resolve) => {
-    const server = createServer((s) => {
-      sockets.push(s);
-      const index = connections.push('') - 1;
-      let buf = Buffer.alloc(0);
-      let v5 = false;
-      s.on('data', (d: Buffer) => {
-        connections[index] += d.toString('hex');
-        buf = Buffer.concat([buf, d]);
-        for (let guard = 0; guard < 1000 && buf.length >= 2; guard++) {
-          let rl = 0;
-          let mul = 1;
-          let i = 1;
-          for (; i < 5 && i < buf.length; i++) {
-            const b = buf[i]!;
-            rl += (b & 127) * mul;
-            mul *= 128;
-            if (!(b & 128)) break;
-          }
-          i++;
-          if (buf.length < i + rl) break;
-          const pkt = buf.subarray(0, i + rl);
-          buf = buf.subarray(i + rl);
-          const type = pkt[0]! >> 4;
-          if (type === 1) {
-            const level = pkt[i + 2 + pkt.readUInt16BE(i)]! & 0x7f;
-            v5 = level === 5;
-            if (index === 0 && refuseFirst !== undefined) s.write(Buffer.from(refuseFirst, 'hex'));
-            else s.write(Buffer.from(v5 ? '2003000000' : '20020000', 'hex'));
-          }
-          if (type === 8) s.write(Buffer.from(v5 ? [0x90, 4, pkt[i]!, pkt[i + 1]!, 0, 0] : [0x90, 3, pkt[i]!, pkt[i + 1]!, 0]));
-          if (type === 10) s.write(Buffer.from(v5 ? [0xb0, 4, pkt[i]!, pkt[i + 1]!, 0, 0] : [0xb0, 2, pkt[i]!, pkt[i + 1]!]));
-          if (type === 3 && ((pkt[0]! >> 1) & 3) === 1) {
-            const tl = pkt.readUInt16BE(i);
-            s.write(Buffer.from([0x40, 2, pkt[i + 2 + tl]!, pkt[i + 3 + tl]!]));
-          }
-        }
-      });
-      s.on('error', () => undefined);
-    });
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        server,
-        port: (server.address() as { port: number }).port,
-        connections,
-        close: () => {
-          for (const s of sockets) s.destroy();
-          server.close();
-        },
-      }),
-    );
-  });
-}
+/** A remote that refuses the first CONNECT with `connack` (hex) and accepts the later ones. */
+const refusingFirst = (connack: string): FakeRemoteOptions => ({ connack: (i) => (i === 0 ? connack : undefined) });
 
 /** The last topic every config below ends with: its SUBSCRIBE closes the handshake. */
 const LAST = 'topic zz/# in 0';
@@ -83,10 +20,10 @@ async function handshakeBytes(oracle: boolean, lines: string[]): Promise<string>
   const remote = await fakeRemote();
   const local = await startBroker({ oracle, config: ['connection b1', `address 127.0.0.1:${remote.port}`, 'remote_clientid rc1', ...lines, LAST] });
   try {
-    for (let i = 0; i < 100 && !(remote.connections[0] ?? '').includes(LAST_HEX); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !remote.hex(0).includes(LAST_HEX); i++) await new Promise((r) => setTimeout(r, 50));
     // Anything sent after the last SUBSCRIBE (there should be nothing) is caught too.
     await new Promise((r) => setTimeout(r, 200));
-    return remote.connections[0] ?? '';
+    return remote.hex(0);
   } finally {
     await local.stop();
     remote.close();
@@ -121,16 +58,16 @@ for (const [name, lines] of Object.entries(CASES)) {
 
 test('bridge_protocol_version mqttv50 falls back to 3.1.1 when the remote refuses 5.0', { timeout: 30_000 }, async () => {
   // A 3.1.1-only broker answers a 5.0 CONNECT with return code 1 (unacceptable protocol version).
-  const remote = await fakeRemote('20020001');
+  const remote = await fakeRemote(refusingFirst('20020001'));
   const local = await startBroker({
     config: ['connection b1', `address 127.0.0.1:${remote.port}`, 'remote_clientid rc1', 'bridge_protocol_version mqttv50', 'restart_timeout 1', LAST],
     verbose: true,
   });
   try {
-    for (let i = 0; i < 200 && !(remote.connections[1] ?? '').includes(LAST_HEX); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !remote.hex(1).includes(LAST_HEX); i++) await new Promise((r) => setTimeout(r, 50));
     // First CONNECT: MQTT level 5; second: level 4 with the bridge bit (0x84).
-    assert.equal(remote.connections[0]!.slice(16, 18), '05');
-    assert.equal(remote.connections[1]!.slice(16, 18), '84');
+    assert.equal(remote.hex(0).slice(16, 18), '05');
+    assert.equal(remote.hex(1).slice(16, 18), '84');
     assert.ok(local.stderr().includes('Warning: Remote bridge b1 does not support MQTT v5.0, reconnecting using MQTT v3.1.1.'), local.stderr());
   } finally {
     await local.stop();
@@ -139,12 +76,12 @@ test('bridge_protocol_version mqttv50 falls back to 3.1.1 when the remote refuse
 });
 
 test('try_private: a remote refusing the bridge bit gets a plain 3.1.1 CONNECT next', { timeout: 30_000 }, async () => {
-  const remote = await fakeRemote('20020001');
+  const remote = await fakeRemote(refusingFirst('20020001'));
   const local = await startBroker({ config: ['connection b1', `address 127.0.0.1:${remote.port}`, 'remote_clientid rc1', 'restart_timeout 1', LAST], verbose: true });
   try {
-    for (let i = 0; i < 200 && !(remote.connections[1] ?? '').includes(LAST_HEX); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(remote.connections[0]!.slice(16, 18), '84');
-    assert.equal(remote.connections[1]!.slice(16, 18), '04');
+    for (let i = 0; i < 200 && !remote.hex(1).includes(LAST_HEX); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(remote.hex(0).slice(16, 18), '84');
+    assert.equal(remote.hex(1).slice(16, 18), '04');
     assert.ok(local.stderr().includes('Connection Refused: unacceptable protocol version'), local.stderr());
   } finally {
     await local.stop();

@@ -7,8 +7,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
 export interface FakeRemoteOptions {
-  /** CONNACK to answer with (hex); default: accepted, for the CONNECT's level. */
-  connack?: (connection: number, v5: boolean) => string;
+  /** CONNACK to answer with (hex); undefined or absent: accepted, for the CONNECT's level. */
+  connack?: (connection: number, v5: boolean) => string | undefined;
   /** Answer PUBREL with PUBCOMP (default true). */
   pubcomp?: (connection: number) => boolean;
   /** Listen on this port instead of a fresh one. */

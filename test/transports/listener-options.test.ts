@@ -77,7 +77,7 @@ test('accept_protocol_versions outside a listener is an error; Debian 2.0.11 doe
   assert.notEqual(r.code, 0);
   assert.ok(logLines(r.stderr).includes("Error: The 'accept_protocol_versions' option requires a listener to be defined first."), r.stderr);
   if (hasDebianMosquitto()) {
-    const d = await runBrokerToExit(true, ['listener 1883', 'accept_protocol_versions 5']);
+    const d = await runBrokerToExit(true, [`listener ${await freePort()} 127.0.0.1`, 'accept_protocol_versions 5']);
     assert.equal(d.code, 3);
     assert.match(d.stderr, /Unknown configuration variable "accept_protocol_versions"/);
   }

@@ -94,7 +94,7 @@ async function connectThrough(port: number, header: Buffer, o: { byteByByte?: bo
 }
 
 test('Debian 2.0.11 does not know enable_proxy_protocol (a 2.1 option)', { skip: !hasDebianMosquitto() && 'Debian mosquitto not installed' }, async () => {
-  const r = await runBrokerToExit(true, ['listener 1883', 'enable_proxy_protocol 1']);
+  const r = await runBrokerToExit(true, [`listener ${await freePort()} 127.0.0.1`, 'enable_proxy_protocol 1']);
   assert.equal(r.code, 3);
   assert.match(r.stderr, /Error: Unknown configuration variable "enable_proxy_protocol"\./);
 });
@@ -298,7 +298,7 @@ test('unix socket listeners take the PROXY header too; UNKNOWN keeps the socket 
 
 test('config errors: version, use_subject_as_username, own TLS files, and outside a listener', async () => {
   for (const v of ['0', '3']) {
-    const r = await runBrokerToExit(false, ['listener 1883', `enable_proxy_protocol ${v}`]);
+    const r = await runBrokerToExit(false, [`listener ${await freePort()} 127.0.0.1`, `enable_proxy_protocol ${v}`]);
     assert.notEqual(r.code, 0);
     assert.ok(logLines(r.stderr).includes('Error: enable_proxy_protocol must be 1 or 2.'), r.stderr);
   }
