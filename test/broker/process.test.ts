@@ -35,7 +35,8 @@ async function runUntil(
   let stdout = '';
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  // 'close', not 'exit': the last stderr bytes (an error line) can arrive after 'exit'.
+  const exited = new Promise<number | null>((r) => proc.once('close', (c) => r(c)));
   try {
     for (let i = 0; i < 100 && !until(stderr) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
     if (during) await during(port);
