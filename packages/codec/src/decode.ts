@@ -68,19 +68,26 @@ export function decodeBody(r: Reader, header: number, version: ProtocolVersion, 
   if (type === 0 || (type === PacketType.Auth && version !== 5)) {
     throw malformed(ErrorCode.ReservedPacketType, `Reserved packet type ${type}`, 'MQTT-2.1.2');
   }
-  if (role !== 'any') {
-    // Before MQTT 5 only clients send DISCONNECT.
-    const dir = type === PacketType.Disconnect && version !== 5 ? CLIENT_TO_SERVER : DIRECTION[type]!;
-    if ((role === 'server' && (dir & CLIENT_TO_SERVER) === 0) || (role === 'client' && (dir & SERVER_TO_CLIENT) === 0)) {
-      throw protocolError(ErrorCode.WrongDirection, `A ${role} must not receive packet type ${type}`);
-    }
+  // PINGREQ and PINGRESP never have a body [MQTT-3.12.1], [MQTT-3.13.1]: a framing error, seen
+  // before the packet's type or direction is looked at, as Mosquitto's reader does.
+  if ((type === PacketType.Pingreq || type === PacketType.Pingresp) && r.remaining !== 0) {
+    throw malformed(ErrorCode.BadRemainingLength, `Remaining length ${r.remaining} for packet type ${type}`, 'MQTT-3.12.1');
   }
   // MQTT 3.1 did not fix these bits (SUBSCRIBE carried QoS 1 and could carry DUP), so only
   // CONNECT and PUBLISH are checked there, as Mosquitto does.
   const required = REQUIRED_FLAGS[type]!;
-  if (required >= 0 && flags !== required && (version !== 3 || type === PacketType.Connect)) {
-    throw malformed(ErrorCode.ReservedFlags, `Invalid fixed header flags 0x${flags.toString(16)} for packet type ${type}`, 'MQTT-2.1.3-1');
+  const badFlags = required >= 0 && flags !== required && (version !== 3 || type === PacketType.Connect);
+  if (role !== 'any') {
+    // Before MQTT 5 only clients send DISCONNECT.
+    const dir = type === PacketType.Disconnect && version !== 5 ? CLIENT_TO_SERVER : DIRECTION[type]!;
+    if ((role === 'server' && (dir & CLIENT_TO_SERVER) === 0) || (role === 'client' && (dir & SERVER_TO_CLIENT) === 0)) {
+      // A wrong-way SUBACK or UNSUBACK has its fixed header checked first (a malformed packet
+      // before a protocol error); CONNACK and PINGRESP are refused whatever their flags.
+      if (badFlags && (type === PacketType.Suback || type === PacketType.Unsuback)) throw reservedFlags(type, flags);
+      throw protocolError(ErrorCode.WrongDirection, `A ${role} must not receive packet type ${type}`);
+    }
   }
+  if (badFlags) throw reservedFlags(type, flags);
   switch (type) {
     case PacketType.Connect:
       return decodeConnect(r, flags, role);
@@ -112,6 +119,10 @@ export function decodeBody(r: Reader, header: number, version: ProtocolVersion, 
     default:
       return decodeAuth(r, role);
   }
+}
+
+function reservedFlags(type: number, flags: number): MqttProtocolError {
+  return malformed(ErrorCode.ReservedFlags, `Invalid fixed header flags 0x${flags.toString(16)} for packet type ${type}`, 'MQTT-2.1.3-1');
 }
 
 const toBuffer = (b: Uint8Array): Buffer =>

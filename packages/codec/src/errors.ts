@@ -7,6 +7,9 @@ export const ErrorCode = {
   /** The packet ends before a field it announces, or has bytes left over. */
   Truncated: 'ERR_TRUNCATED',
   TrailingBytes: 'ERR_TRAILING_BYTES',
+  /** A remaining length the packet type can never have (PINGREQ/PINGRESP with a body): a framing
+   * error, found before the packet is looked at. */
+  BadRemainingLength: 'ERR_BAD_REMAINING_LENGTH',
   /** Reserved fixed-header flag bits not as the spec fixes them [MQTT-2.1.3-1]. */
   ReservedFlags: 'ERR_RESERVED_FLAGS',
   /** Packet type 0, or AUTH before MQTT 5. */
@@ -29,6 +32,8 @@ export const ErrorCode = {
   InvalidReasonCode: 'ERR_INVALID_REASON_CODE',
   InvalidTopicName: 'ERR_INVALID_TOPIC_NAME',
   InvalidTopicFilter: 'ERR_INVALID_TOPIC_FILTER',
+  /** `$share/...` that is a valid filter but not a valid shared subscription [MQTT-4.8.2-1]. */
+  InvalidSharedSubscription: 'ERR_INVALID_SHARED_SUBSCRIPTION',
   EmptyTopic: 'ERR_EMPTY_TOPIC',
   NoTopicFilters: 'ERR_NO_TOPIC_FILTERS',
   SubscriptionOptions: 'ERR_SUBSCRIPTION_OPTIONS',

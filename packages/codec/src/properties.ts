@@ -41,32 +41,38 @@ export function readProperties(r: Reader, packetType: number, role: Role): Prope
   // Property ids are all below 64: two 32-bit masks record which were seen.
   let seenLo = 0;
   let seenHi = 0;
+  // A property that is well-formed but not allowed here (wrong packet, repeated, bad value) is
+  // remembered and thrown once the whole block has been read: a block that is also malformed
+  // further on is a Malformed Packet first, as Mosquitto reads all properties before checking
+  // any of them.
+  let refused: MqttProtocolError | undefined;
   while (r.pos < end) {
     const id = r.varint('property identifier');
     const desc = id < 256 ? PROPERTY_BY_ID[id] : undefined;
     if (desc === undefined) {
       throw malformed(ErrorCode.UnknownProperty, `Unknown property identifier 0x${id.toString(16)}`);
     }
-    if (!desc.allowedIn.has(packetType)) {
-      // "A Control Packet which contains an Identifier which is not valid for its packet type
-      // ... is a Malformed Packet" (spec 2.2.2.2).
-      throw malformed(ErrorCode.PropertyNotAllowed, `Property ${desc.name} is not allowed in ${where(packetType)}`);
+    if (refused === undefined && !desc.allowedIn.has(packetType)) {
+      // "A Control Packet which contains an Identifier which is not valid for its packet type"
+      // (spec 2.2.2.2). The receiver decides whether that is malformed or a protocol error.
+      refused = protocolError(ErrorCode.PropertyNotAllowed, `Property ${desc.name} is not allowed in ${where(packetType)}`);
     }
-    const repeatable = desc.repeatable && (id !== 0x0b || packetType === PacketType.Publish);
+    // Only a server sends several Subscription Identifiers in one PUBLISH (3.3.2.3.8).
+    const repeatable = desc.repeatable && (id !== 0x0b || (packetType === PacketType.Publish && role !== 'server'));
     if (!repeatable) {
       const bit = 1 << (id & 31);
       if (id < 32) {
-        if (seenLo & bit) throw duplicate(desc.name);
+        if (seenLo & bit) refused ??= duplicate(desc.name);
         seenLo |= bit;
       } else {
-        if (seenHi & bit) throw duplicate(desc.name);
+        if (seenHi & bit) refused ??= duplicate(desc.name);
         seenHi |= bit;
       }
     }
     switch (desc.type) {
       case PropertyType.Byte: {
         const v = r.u8(desc.name);
-        if (v > 1 && BOOLEAN_BYTE.has(id)) throw badValue(desc.name, v);
+        if (v > 1 && BOOLEAN_BYTE.has(id)) refused ??= badValue(desc.name, v);
         (props as Record<string, unknown>)[desc.name] = v;
         break;
       }
@@ -74,9 +80,9 @@ export function readProperties(r: Reader, packetType: number, role: Role): Prope
         const v = r.u16(desc.name);
         if (v === 0) {
           // Receive Maximum 0 [MQTT-3.1.2-... "It is a Protocol Error"], Topic Alias 0 [MQTT-3.3.2-8].
-          if (id === 0x21) throw badValue(desc.name, v);
+          if (id === 0x21) refused ??= badValue(desc.name, v);
           if (id === 0x23) {
-            throw new MqttProtocolError(ErrorCode.InvalidPropertyValue, 'Topic Alias 0 is not permitted', ReasonCode.TopicAliasInvalid, 'MQTT-3.3.2-8');
+            refused ??= new MqttProtocolError(ErrorCode.InvalidPropertyValue, 'Topic Alias 0 is not permitted', ReasonCode.TopicAliasInvalid, 'MQTT-3.3.2-8');
           }
         }
         (props as Record<string, unknown>)[desc.name] = v;
@@ -84,17 +90,16 @@ export function readProperties(r: Reader, packetType: number, role: Role): Prope
       }
       case PropertyType.FourByteInteger: {
         const v = r.u32(desc.name);
-        if (v === 0 && id === 0x27) throw badValue(desc.name, v); // Maximum Packet Size 0
+        if (v === 0 && id === 0x27) refused ??= badValue(desc.name, v); // Maximum Packet Size 0
         (props as Record<string, unknown>)[desc.name] = v;
         break;
       }
       case PropertyType.VariableByteInteger: {
-        // The only one is Subscription Identifier: 1..268,435,455 (spec 3.8.2.1.2).
+        // The only one is Subscription Identifier: 1..268,435,455 (spec 3.8.2.1.2). A client
+        // must not put one in its PUBLISH [MQTT-3.3.4-6]; a server ignores it there, as
+        // Mosquitto does (handle-publish drops it).
         const v = r.varint(desc.name);
-        if (v === 0) throw badValue(desc.name, v);
-        if (role === 'server' && packetType === PacketType.Publish) {
-          throw protocolError(ErrorCode.PropertyNotAllowed, 'A PUBLISH from a client must not carry a Subscription Identifier', 'MQTT-3.3.4-6');
-        }
+        if (v === 0) refused ??= badValue(desc.name, v);
         (props.subscriptionIdentifiers ??= []).push(v);
         break;
       }
@@ -112,6 +117,7 @@ export function readProperties(r: Reader, packetType: number, role: Role): Prope
       }
     }
   }
+  if (refused !== undefined) throw refused;
   r.end = outerEnd;
   return props;
 }

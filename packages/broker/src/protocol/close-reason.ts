@@ -51,40 +51,55 @@ export function closeLogLine(kind: CloseKind, id: string): string | undefined {
 }
 
 /**
- * Maps a decoder error to how the connection closes, as Mosquitto does it (checked byte for byte
- * against the Debian 2.0.11 broker; where 2.0.20 is stricter than 2.0.11, the 2.0.20 rule from
- * the reference is kept and the codec's reason code is sent).
+ * Maps a decoder error to how the connection closes, as Mosquitto 2.0.20 does it (checked byte
+ * for byte against 2.0.20 with its own msg_sequence_test; 2.0.11 sent fewer DISCONNECTs). The
+ * rule of thumb there: bytes that cannot be read are a malformed packet (0x81); a readable packet
+ * that breaks a rule (wrong direction, a property where it must not be, twice, or with a bad
+ * value, a bad reason code) is a protocol error (0x82). The exceptions are listed case by case.
  */
 export function closeReasonForDecodeError(e: MqttProtocolError): CloseReason {
+  const type = e.packetType;
   switch (e.code) {
     case ErrorCode.BadVarint:
       // A remaining length over four bytes is a framing error: Mosquitto closes without a
       // DISCONNECT. Inside a packet (packetType known) it is a malformed packet like any other.
-      return e.packetType === undefined
-        ? { kind: 'malformed' }
-        : { kind: 'malformed', reasonCode: ReasonCode.MalformedPacket };
+      return type === undefined ? { kind: 'malformed' } : MALFORMED;
+    case ErrorCode.BadRemainingLength:
+      // Found by Mosquitto's reader before any handler runs: closed without a DISCONNECT.
+      return { kind: 'malformed' };
     case ErrorCode.PacketTooLarge:
       return { kind: 'oversize-packet', reasonCode: ReasonCode.PacketTooLarge };
     case ErrorCode.ZeroPacketId:
-      // Packet id 0 is a protocol error in PUBLISH but a malformed SUBSCRIBE/UNSUBSCRIBE.
-      return e.packetType === PacketType.Publish
-        ? { kind: 'protocol', reasonCode: ReasonCode.ProtocolError }
-        : { kind: 'malformed', reasonCode: ReasonCode.MalformedPacket };
+      // Packet id 0 is a protocol error in PUBLISH and its acks but a malformed SUBSCRIBE or
+      // UNSUBSCRIBE.
+      return type === PacketType.Subscribe || type === PacketType.Unsubscribe ? MALFORMED : PROTOCOL;
     case ErrorCode.InvalidTopicName:
     case ErrorCode.EmptyTopic:
+      // A PUBLISH topic with wildcards, or empty without an alias, fails Mosquitto's topic check
+      // after the packet was read: 0x81. (Elsewhere, a will topic say, it is a protocol error.)
+      return type === PacketType.Publish ? MALFORMED : PROTOCOL;
+    case ErrorCode.PropertyNotAllowed:
+    case ErrorCode.InvalidPropertyValue:
+      // SUBSCRIBE and UNSUBSCRIBE turn a property's protocol error into a malformed packet in
+      // Mosquitto (a duplicate stays a protocol error).
+      if (type === PacketType.Subscribe || type === PacketType.Unsubscribe) return MALFORMED;
+      // Topic Alias 0: Mosquitto's property check refuses it before the alias is looked at.
+      return PROTOCOL;
     case ErrorCode.ReservedPacketType:
     case ErrorCode.PasswordWithoutUsername:
     case ErrorCode.NoLocalOnShared:
+    case ErrorCode.InvalidSharedSubscription:
     case ErrorCode.InvalidReasonCode:
     case ErrorCode.UnknownProtocolName:
-      return { kind: 'protocol', reasonCode: ReasonCode.ProtocolError };
     case ErrorCode.WrongDirection:
     case ErrorCode.DuplicateProperty:
-      // Mosquitto drops these connections without a DISCONNECT.
-      return { kind: 'protocol' };
+      return PROTOCOL;
     default:
-      // Everything else, bad filters, empty SUBSCRIBE, bad or misplaced properties included,
-      // is a malformed packet to Mosquitto: DISCONNECT 0x81.
-      return { kind: 'malformed', reasonCode: ReasonCode.MalformedPacket };
+      // Everything else, bad filters, empty SUBSCRIBE, truncated or unknown properties
+      // included, is a malformed packet to Mosquitto: DISCONNECT 0x81.
+      return MALFORMED;
   }
 }
+
+const MALFORMED: CloseReason = { kind: 'malformed', reasonCode: ReasonCode.MalformedPacket };
+const PROTOCOL: CloseReason = { kind: 'protocol', reasonCode: ReasonCode.ProtocolError };

@@ -10,6 +10,7 @@ import {
   encodePacket,
   isMqttProtocolError,
   PacketType,
+  ReasonCode,
   type Packet,
   type ProtocolVersion,
 } from '@skeeter/codec';
@@ -24,7 +25,7 @@ import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handl
 import { handleSubscribe } from './handle-subscribe.js';
 import { handleUnsubscribe } from './handle-unsubscribe.js';
 import { handleDisconnect } from './handle-disconnect.js';
-import { handleAuth, isAuthenticating } from './handle-auth.js';
+import { handleAuth, isAuthenticating, usesExtendedAuth } from './handle-auth.js';
 
 /** A client that sends no CONNECT within this time is dropped, so idle sockets cannot pile up. */
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -142,6 +143,12 @@ export class Connection {
       }
       if (e.code === ErrorCode.InvalidQoS && this.state === 'connected' && e.packetType === PacketType.Publish) {
         this.broker.log.info(`Invalid QoS in PUBLISH from ${this.clientId}, disconnecting.`);
+      }
+      // An AUTH on a connection without extended authentication is refused as such, however
+      // malformed it is: Mosquitto looks at the connection before at the packet.
+      if (e.packetType === PacketType.Auth && this.state === 'connected' && !usesExtendedAuth(this)) {
+        this.close({ kind: 'protocol', reasonCode: ReasonCode.ProtocolError });
+        return;
       }
       this.close(closeReasonForDecodeError(e));
     }

@@ -29,6 +29,11 @@ export function isAuthenticating(conn: Connection): boolean {
   return states.get(conn)?.phase === 'authenticating';
 }
 
+/** true when the CONNECT carried an Authentication Method: only then may AUTH packets follow. */
+export function usesExtendedAuth(conn: Connection): boolean {
+  return states.has(conn);
+}
+
 /** Called by handleConnect for a CONNECT that carries an Authentication Method. */
 export function startExtendedAuth(conn: Connection, packet: ConnectPacket, clientId: string, assigned: boolean, method: string): void {
   const state: AuthState = { method, phase: 'authenticating', connect: { packet, clientId, assigned } };
@@ -41,9 +46,10 @@ export function handleAuth(conn: Connection, packet: AuthPacket): void {
   const state = states.get(conn);
   const rc = packet.reasonCode;
   if (state === undefined) {
-    // No extended authentication on this connection: Mosquitto closes without a DISCONNECT.
+    // No extended authentication on this connection: a protocol error (0x82 from 2.0.20 on;
+    // 2.0.11 closed without a DISCONNECT).
     conn.debug(`Received AUTH from ${conn.clientId} (rc${rc}, ${packet.properties?.authenticationMethod ?? ''})`);
-    conn.close({ kind: 'protocol' });
+    conn.close({ kind: 'protocol', reasonCode: ReasonCode.ProtocolError });
     return;
   }
   // Only "continue" during an exchange and "re-authenticate" once connected [MQTT-4.12.0-2].

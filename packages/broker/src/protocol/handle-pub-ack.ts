@@ -2,23 +2,40 @@
  * The acknowledgements of the QoS 1 and QoS 2 flows (spec 4.3): PUBACK ends a QoS 1 delivery,
  * PUBREC/PUBREL/PUBCOMP step a QoS 2 one; each freed slot lets a queued message go out.
  */
-import { PacketType, type PubackPacket, type PubcompPacket, type PubrecPacket, type PubrelPacket } from '@skeeter/codec';
+import { PacketType, ReasonCode, type PubackPacket, type PubcompPacket, type PubrecPacket, type PubrelPacket } from '@skeeter/codec';
 import type { Connection } from './connection.js';
 
 export function handlePuback(conn: Connection, packet: PubackPacket): void {
   conn.debug(`Received PUBACK from ${conn.clientId} (Mid: ${packet.packetId}, RC:${packet.reasonCode})`);
   const session = conn.session!;
   const out = session.inflight.get(packet.packetId);
-  if (out && out.qos === 1) conn.broker.completeDelivery(session, packet.packetId);
+  if (out === undefined) return unknownId(conn, 'PUBACK', packet.packetId);
+  // An ack of the wrong flow (PUBACK for a QoS 2 message) is a protocol error (spec 4.3).
+  if (out.qos !== 1) return wrongFlow(conn);
+  conn.broker.completeDelivery(session, packet.packetId);
+}
+
+function wrongFlow(conn: Connection): void {
+  conn.close({ kind: 'protocol', reasonCode: ReasonCode.ProtocolError });
+}
+
+/** Mosquitto ignores an ack for an id it has no message for, with a warning. */
+function unknownId(conn: Connection, what: string, packetId: number): void {
+  conn.broker.log.warning(`Warning: Received ${what} from ${conn.clientId} for an unknown packet identifier ${packetId}.`);
 }
 
 export function handlePubrec(conn: Connection, packet: PubrecPacket): void {
   conn.debug(`Received PUBREC from ${conn.clientId} (Mid: ${packet.packetId})`);
   const session = conn.session!;
   const out = session.inflight.get(packet.packetId);
+  // PUBREC belongs to a QoS 2 flow only (spec 4.3.3).
+  if (out !== undefined && out.qos !== 2) return wrongFlow(conn);
   if (packet.reasonCode >= 0x80) {
-    // A failed PUBREC ends the flow without PUBREL (spec 4.3.3).
-    if (out) conn.broker.completeDelivery(session, packet.packetId);
+    // A failed PUBREC ends the flow without PUBREL (spec 4.3.3); after our PUBREL it is too late.
+    if (out) {
+      if (out.state === 'pubrel') return wrongFlow(conn);
+      conn.broker.completeDelivery(session, packet.packetId);
+    }
     return;
   }
   const journal = conn.broker.journal;
@@ -66,5 +83,8 @@ export function handlePubcomp(conn: Connection, packet: PubcompPacket): void {
   conn.debug(`Received PUBCOMP from ${conn.clientId} (Mid: ${packet.packetId}, RC:${packet.reasonCode})`);
   const session = conn.session!;
   const out = session.inflight.get(packet.packetId);
-  if (out && out.qos === 2) conn.broker.completeDelivery(session, packet.packetId);
+  if (out === undefined) return unknownId(conn, 'PUBCOMP', packet.packetId);
+  // PUBCOMP ends a QoS 2 flow, and only once PUBREC and PUBREL have passed (spec 4.3.3).
+  if (out.qos !== 2 || out.state !== 'pubrel') return wrongFlow(conn);
+  conn.broker.completeDelivery(session, packet.packetId);
 }

@@ -68,7 +68,7 @@ export function checkFilter(topic: string): void {
     throw new MqttProtocolError(ErrorCode.InvalidTopicFilter, `Invalid topic filter "${topic}"`, ReasonCode.TopicFilterInvalid, 'MQTT-4.7.1-1');
   }
   if (topic.startsWith('$share/') && parseSharedSubscription(topic) === null) {
-    throw new MqttProtocolError(ErrorCode.InvalidTopicFilter, `Invalid shared subscription "${topic}"`, ReasonCode.TopicFilterInvalid, 'MQTT-4.8.2-1');
+    throw new MqttProtocolError(ErrorCode.InvalidSharedSubscription, `Invalid shared subscription "${topic}"`, ReasonCode.TopicFilterInvalid, 'MQTT-4.8.2-1');
   }
 }
 
