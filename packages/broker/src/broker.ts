@@ -522,6 +522,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     session.inflight.clear();
     session.queue.clear();
     session.incomingQos2.clear();
+    session.incomingResends = undefined;
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
   }
 

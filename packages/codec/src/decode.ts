@@ -58,8 +58,9 @@ const SERVER_TO_CLIENT = 2;
 /** Which way each packet type travels; PUBLISH, its acks, DISCONNECT and AUTH go both ways. */
 const DIRECTION = [0, CLIENT_TO_SERVER, SERVER_TO_CLIENT, 3, 3, 3, 3, 3, CLIENT_TO_SERVER, SERVER_TO_CLIENT, CLIENT_TO_SERVER, SERVER_TO_CLIENT, CLIENT_TO_SERVER, SERVER_TO_CLIENT, 3, 3];
 
-/** Fixed-header flags each type must carry on 3.1.1 and 5.0 [MQTT-2.1.3-1]; -1 for PUBLISH. */
-const REQUIRED_FLAGS = [0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
+/** Fixed-header flags each type must carry on 3.1.1 and 5.0 [MQTT-2.1.3-1]; -1 for PUBLISH, and
+ * for CONNECT, whose own version decides (decodeConnect). */
+const REQUIRED_FLAGS = [0, -1, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
 
 /** Decodes the body r.buf[r.pos, r.end) of a packet whose first byte is `header`. */
 export function decodeBody(r: Reader, header: number, version: ProtocolVersion, role: Role): Packet {
@@ -74,9 +75,9 @@ export function decodeBody(r: Reader, header: number, version: ProtocolVersion, 
     throw malformed(ErrorCode.BadRemainingLength, `Remaining length ${r.remaining} for packet type ${type}`, 'MQTT-3.12.1');
   }
   // MQTT 3.1 did not fix these bits (SUBSCRIBE carried QoS 1 and could carry DUP), so only
-  // CONNECT and PUBLISH are checked there, as Mosquitto does.
+  // PUBLISH is checked there, as Mosquitto does.
   const required = REQUIRED_FLAGS[type]!;
-  const badFlags = required >= 0 && flags !== required && (version !== 3 || type === PacketType.Connect);
+  const badFlags = required >= 0 && flags !== required && version !== 3;
   if (role !== 'any') {
     // Before MQTT 5 only clients send DISCONNECT.
     const dir = type === PacketType.Disconnect && version !== 5 ? CLIENT_TO_SERVER : DIRECTION[type]!;

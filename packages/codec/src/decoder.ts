@@ -13,6 +13,8 @@ export interface DecoderOptions {
   maxPacketSize?: number;
   /** Refuse control characters (U+0001..U+001F, U+007F..U+009F) in strings, as Mosquitto does. */
   rejectControlCharacters?: boolean;
+  /** Refuse topic names and filters with more `/` than this (0, the default: no limit). */
+  maxTopicSlashes?: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export class Decoder {
     this.role = options.role ?? 'any';
     this.maxPacketSize = options.maxPacketSize ?? MAX_PACKET_SIZE;
     this.reader.rejectControl = options.rejectControlCharacters === true;
+    this.reader.maxTopicSlashes = options.maxTopicSlashes ?? 0;
   }
 
   /** Bytes held back from earlier chunks: the start of a packet not yet complete. */

@@ -54,8 +54,8 @@ export function readProperties(r: Reader, packetType: number, role: Role): Prope
     }
     if (refused === undefined && !desc.allowedIn.has(packetType)) {
       // "A Control Packet which contains an Identifier which is not valid for its packet type"
-      // (spec 2.2.2.2). The receiver decides whether that is malformed or a protocol error.
-      refused = protocolError(ErrorCode.PropertyNotAllowed, `Property ${desc.name} is not allowed in ${where(packetType)}`);
+      // "... is a Malformed Packet" (spec 2.2.2.2); a broker may answer it as a protocol error.
+      refused = malformed(ErrorCode.PropertyNotAllowed, `Property ${desc.name} is not allowed in ${where(packetType)}`);
     }
     // Only a server sends several Subscription Identifiers in one PUBLISH (3.3.2.3.8).
     const repeatable = desc.repeatable && (id !== 0x0b || (packetType === PacketType.Publish && role !== 'server'));

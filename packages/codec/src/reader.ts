@@ -13,6 +13,9 @@ export class Reader {
   end: number;
   /** Refuse control characters in strings, as Mosquitto does (see findInvalidMqttUtf8). */
   rejectControl = false;
+  /** The most `/` a topic name or filter may hold; 0 = no limit (spec). Mosquitto's broker
+   * refuses more than 200 (its TOPIC_HIERARCHY_LIMIT). */
+  maxTopicSlashes = 0;
 
   constructor(buf: Buffer = EMPTY, pos = 0, end = buf.length) {
     this.buf = buf;
@@ -106,16 +109,29 @@ export class Reader {
     const buf = this.buf;
     const lo = this.rejectControl ? 0x20 : 0x01;
     const hi = this.rejectControl ? 0x7f : 0x80;
+    let slashes = 0;
     for (let i = start; i < stop; i++) {
       const b = buf[i]!;
-      if (b === 0x2b || b === 0x23) throw wildcardInTopic();
-      if (b < lo || b >= hi) {
+      if (b === 0x2f) slashes++;
+      else if (b === 0x2b || b === 0x23) throw wildcardInTopic();
+      else if (b < lo || b >= hi) {
         const topic = decodeUtf8Slow(buf, start, stop, 'topic name', this.rejectControl);
         if (topic.includes('+') || topic.includes('#')) throw wildcardInTopic();
+        this.checkSlashes(topic, 'topic name');
         return topic;
       }
     }
+    const limit = this.maxTopicSlashes;
+    if (limit > 0 && slashes > limit) throw tooDeep('topic name', limit);
     return buf.latin1Slice(start, stop);
+  }
+
+  /** Throws when a topic filter has more levels than maxTopicSlashes allows. */
+  checkSlashes(topic: string, what = 'topic filter'): void {
+    const limit = this.maxTopicSlashes;
+    if (limit === 0 || topic.length <= limit) return;
+    let n = 0;
+    for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 0x2f && ++n > limit) throw tooDeep(what, limit);
   }
 
   /** Binary Data: 2-byte length then bytes, returned as a view (no copy). */
@@ -143,6 +159,12 @@ export class Reader {
 
 function wildcardInTopic(): MqttProtocolError {
   return new MqttProtocolError(ErrorCode.InvalidTopicName, 'Wildcard in a PUBLISH topic name', ReasonCode.TopicNameInvalid, 'MQTT-3.3.2-2');
+}
+
+function tooDeep(what: string, limit: number): MqttProtocolError {
+  return what === 'topic name'
+    ? new MqttProtocolError(ErrorCode.InvalidTopicName, `More than ${limit} levels in a ${what}`, ReasonCode.TopicNameInvalid)
+    : new MqttProtocolError(ErrorCode.InvalidTopicFilter, `More than ${limit} levels in a ${what}`, ReasonCode.TopicFilterInvalid);
 }
 
 function decodeUtf8Slow(buf: Buffer, start: number, stop: number, what: string, rejectControl: boolean): string {

@@ -215,3 +215,35 @@ describe('Decoder: protocol version', () => {
     assert.equal(Buffer.from(asPublish(packets[2]).payload).toString(), 'x');
   });
 });
+
+describe('Decoder: maxTopicSlashes (a broker limit, Mosquitto: 200)', () => {
+  const publish = (topic: string): Buffer => {
+    const t = Buffer.from(topic);
+    const body = Buffer.concat([Buffer.from([t.length >> 8, t.length & 0xff]), t, Buffer.from('x')]);
+    return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+  };
+  const subscribe = (filter: string): Buffer => {
+    const t = Buffer.from(filter);
+    const body = Buffer.concat([Buffer.from([0x00, 0x01, t.length >> 8, t.length & 0xff]), t, Buffer.from([0])]);
+    return Buffer.concat([Buffer.from([0x82, body.length]), body]);
+  };
+  const decode = (bytes: Buffer, limit: number): Packet[] => {
+    const d = new Decoder({ role: 'server', maxTopicSlashes: limit });
+    const out: Packet[] = [];
+    d.push(bytes, (p) => out.push(p));
+    return out;
+  };
+
+  it('accepts a topic with exactly the limit and refuses one more (ASCII and non-ASCII topics)', () => {
+    assert.equal(decode(publish('a/'.repeat(3) + 'b'), 3).length, 1);
+    assert.throws(() => decode(publish('a/'.repeat(4) + 'b'), 3), { code: 'ERR_INVALID_TOPIC_NAME' });
+    assert.equal(decode(publish('é/'.repeat(3) + 'b'), 3).length, 1);
+    assert.throws(() => decode(publish('é/'.repeat(4) + 'b'), 3), { code: 'ERR_INVALID_TOPIC_NAME' });
+  });
+
+  it('applies to SUBSCRIBE filters too, and 0 means no limit', () => {
+    assert.throws(() => decode(subscribe('+/'.repeat(4) + '#'), 3), { code: 'ERR_INVALID_TOPIC_FILTER' });
+    assert.equal(decode(subscribe('+/'.repeat(4) + '#'), 0).length, 1);
+    assert.equal(decode(publish('/'.repeat(100)), 0).length, 1);
+  });
+});

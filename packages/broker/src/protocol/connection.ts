@@ -80,6 +80,9 @@ export class Connection {
       maxPacketSize: broker.settings.maxPacketSize > 0 ? broker.settings.maxPacketSize : undefined,
       // Mosquitto refuses control characters in every string (mosquitto_validate_utf8).
       rejectControlCharacters: true,
+      // Mosquitto's broker refuses topics and filters of more than 200 levels separators
+      // (TOPIC_HIERARCHY_LIMIT): a malformed packet.
+      maxTopicSlashes: 200,
     });
     // Shared handler functions find their connection on the socket: no closures per connection.
     (socket as OwnedStream)[CONNECTION] = this;
@@ -148,6 +151,15 @@ export class Connection {
       // malformed it is: Mosquitto looks at the connection before at the packet.
       if (e.packetType === PacketType.Auth && this.state === 'connected' && !usesExtendedAuth(this)) {
         this.close({ kind: 'protocol', reasonCode: ReasonCode.ProtocolError });
+        return;
+      }
+      // A client's DISCONNECT is taken at its word whatever its reason code: the client is
+      // leaving either way, and Mosquitto 2.0.20 closes normally (will discarded) rather than
+      // answer it with a protocol error.
+      if (e.code === ErrorCode.InvalidReasonCode && e.packetType === PacketType.Disconnect && this.state === 'connected') {
+        this.debug(`Received DISCONNECT from ${this.clientId}`);
+        this.willSuppressed = true;
+        this.close({ kind: 'disconnect' });
         return;
       }
       this.close(closeReasonForDecodeError(e));

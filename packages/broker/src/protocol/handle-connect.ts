@@ -168,6 +168,8 @@ export function acceptConnect(conn: Connection, packet: ConnectPacket, clientId:
   const s = session.session;
   s.protocolVersion = v;
   s.username = conn.username;
+  // A new connection may resend each held QoS 2 message once more (as Mosquitto resets it).
+  s.incomingResends = undefined;
   // Outgoing QoS 1/2 in flight: max_inflight_messages, further limited on v5 by the client's
   // Receive Maximum [MQTT-3.3.4-9] (Mosquitto applies both; checked against 2.0.11).
   const inflightLimit = settings.maxInflightMessages > 0 ? settings.maxInflightMessages : 65_535;
@@ -219,12 +221,13 @@ export function acceptConnect(conn: Connection, packet: ConnectPacket, clientId:
 
   let connack: ConnackPacket;
   if (v === 5) {
-    // Property order follows Mosquitto's CONNACK (reference 9.1 step 12).
+    // Property order follows Mosquitto 2.0.20's CONNACK: Server Keep Alive first, then what
+    // the connection decided, then the broker-wide limits (reference 9.1 step 12).
     const cp: Properties = {};
+    if (serverKeepAlive !== undefined) cp.serverKeepAlive = serverKeepAlive;
     if (listener.maxTopicAlias > 0) cp.topicAliasMaximum = listener.maxTopicAlias;
     if (assigned) cp.assignedClientIdentifier = clientId;
     if (authProps !== undefined) Object.assign(cp, authProps);
-    if (serverKeepAlive !== undefined) cp.serverKeepAlive = serverKeepAlive;
     if (!settings.retainAvailable) cp.retainAvailable = 0;
     if (settings.maxPacketSize > 0) cp.maximumPacketSize = settings.maxPacketSize;
     if (settings.maxInflightMessages > 0) cp.receiveMaximum = settings.maxInflightMessages;
@@ -234,7 +237,14 @@ export function acceptConnect(conn: Connection, packet: ConnectPacket, clientId:
     connack = { type: PacketType.Connack, sessionPresent, reasonCode: 0 };
   }
   conn.debug(`Sending CONNACK to ${clientId} (${sessionPresent ? 1 : 0}, 0)`);
-  conn.sendPacket(connack);
+  const connackBytes = encodePacket(connack, v);
+  // A CONNACK larger than the client's Maximum Packet Size cannot be sent [MQTT-3.1.2-24]:
+  // Mosquitto then drops the connection without one.
+  if (s.maxPacketSize > 0 && connackBytes.length > s.maxPacketSize) {
+    conn.close({ kind: 'oversize-packet' });
+    return;
+  }
+  conn.send(connackBytes);
   if (broker.listenerCount('connect') > 0) broker.emit('connect', clientId);
   broker.resumeSession(s);
 }

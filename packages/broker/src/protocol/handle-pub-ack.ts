@@ -69,6 +69,7 @@ export function handlePubrel(conn: Connection, packet: PubrelPacket): void {
   const journal = conn.broker.journal;
   if (message !== undefined) {
     session.incomingQos2.delete(packet.packetId);
+    session.incomingResends?.delete(packet.packetId);
     // The release and the deliveries it makes land in the same journal frame: all or nothing.
     if (message && journal !== undefined && session.journaled) journal.incomingReleased(session, packet.packetId);
     if (message) conn.broker.publish(message);

@@ -111,7 +111,17 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
     }
     case 2: {
       let rc = dropReason;
-      if (!session.incomingQos2.has(packet.packetId)) {
+      const held = session.incomingQos2.get(packet.packetId);
+      if (held) {
+        // The same message again before PUBREL: answered with PUBREC once more, but a client
+        // that keeps resending it is broken (Mosquitto 2.0.20 allows one retransmission).
+        const resends = (session.incomingResends ??= new Map()).get(packet.packetId) ?? 0;
+        if (resends >= 1) {
+          conn.close({ kind: 'protocol', reasonCode: ReasonCode.ProtocolError });
+          return;
+        }
+        session.incomingResends.set(packet.packetId, resends + 1);
+      } else if (held === undefined) {
         if (settings.maxInflightMessages > 0 && session.incomingQos2.size >= settings.maxInflightMessages && v === 5) {
           rc = ReasonCode.QuotaExceeded;
         } else {

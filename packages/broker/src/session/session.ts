@@ -47,6 +47,9 @@ export class Session {
   queuedBytes = 0;
   /** QoS 2 messages received from the client, kept until its PUBREL [MQTT-4.3.3-8..9]. */
   readonly incomingQos2 = new Map<number, StoredMessage | null>();
+  /** How often each held QoS 2 message was sent again before its PUBREL (created on the first
+   * retransmission only): a second retransmission is a protocol error, as in Mosquitto. */
+  incomingResends: Map<number, number> | undefined;
   /** The client's Receive Maximum (MQTT 5), or the broker's max_inflight_messages (3.x). 0 = no limit. */
   sendQuota = 0;
   /** The client's Maximum Packet Size (MQTT 5), 0 = none. */

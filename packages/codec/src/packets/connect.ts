@@ -21,9 +21,6 @@ import {
  * flag Mosquitto's bridges set.
  */
 export function decodeConnect(r: Reader, flags: number, role: Role): ConnectPacket {
-  if (flags !== 0) {
-    throw malformed(ErrorCode.ReservedFlags, 'CONNECT fixed header flags must be 0', 'MQTT-2.1.3-1');
-  }
   const protocolName = r.utf8('protocol name');
   const level = r.u8('protocol level');
   const bridge = (level & 0x80) !== 0;
@@ -39,6 +36,10 @@ export function decodeConnect(r: Reader, flags: number, role: Role): ConnectPack
       'MQTT-3.1.2-2',
       v,
     );
+  }
+  // MQTT 3.1 left the fixed header flags of CONNECT unchecked; 3.1.1 and 5 fix them to 0.
+  if (flags !== 0 && v !== 3) {
+    throw malformed(ErrorCode.ReservedFlags, 'CONNECT fixed header flags must be 0', 'MQTT-2.1.3-1');
   }
   const version = v as ProtocolVersion;
   const cf = r.u8('connect flags');

@@ -26,10 +26,7 @@ export function decodeAuth(r: Reader, role: Role): AuthPacket {
 
 function readReasonAndProperties(r: Reader, type: number, role: Role, name: string): [number, object] {
   if (r.remaining === 0) return [0, {}];
-  // A server takes a client's DISCONNECT at its word whatever the reason code: the client is
-  // leaving either way, and Mosquitto 2.0.20 closes normally rather than answer it.
-  const code = r.u8('reason code');
-  const reasonCode = type === PacketType.Disconnect && role === 'server' ? code : checkReasonCode(type, code, name);
+  const reasonCode = checkReasonCode(type, r.u8('reason code'), name);
   const properties = r.remaining > 0 ? readProperties(r, type, role) : {};
   r.expectEnd(name);
   return [reasonCode, properties];

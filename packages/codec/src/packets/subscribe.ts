@@ -16,6 +16,7 @@ export function decodeSubscribe(r: Reader, version: ProtocolVersion, role: Role)
   while (r.remaining > 0) {
     const topic = r.utf8('topic filter');
     checkFilter(topic);
+    r.checkSlashes(topic);
     const options = r.u8('subscription options');
     const qos = options & 0x03;
     if (qos === 3) {

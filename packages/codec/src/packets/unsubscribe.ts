@@ -16,6 +16,7 @@ export function decodeUnsubscribe(r: Reader, version: ProtocolVersion, role: Rol
   while (r.remaining > 0) {
     const topic = r.utf8('topic filter');
     checkFilter(topic);
+    r.checkSlashes(topic);
     topics.push(topic);
   }
   // As for SUBSCRIBE: required from 3.1.1 on [MQTT-3.10.3-2], not in 3.1.
