@@ -53,6 +53,12 @@ export type SetupResult = { ok: true; options: ConnectOptions } | { ok: false; r
 
 /** client_opts_set(): the checks libmosquitto makes when options are applied. */
 export function connectOptions(cfg: ClientConfig, receiveMaximum?: number): SetupResult {
+  // mosquitto_new() refuses an empty client id (EINVAL) before any option is applied; each tool
+  // words that its own way.
+  if (clientId(cfg) === '') {
+    errPrintf(cfg, cfg.tool === 'mosquitto_pub' ? 'Error: Invalid id.\n' : 'Error: Invalid id and/or clean_session.\n');
+    return { ok: false, rc: 1 };
+  }
   // MQTT 3.x cannot send a password without a user name [MQTT-3.1.2-22].
   if (cfg.password !== undefined && cfg.username === undefined && cfg.protocolVersion !== 5) {
     errPrintf(cfg, 'Error: Problem setting username and/or password.\n');
