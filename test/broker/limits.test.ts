@@ -234,6 +234,24 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'max_connections: clients that close and reconnect at once all get back in',
+    versions: [5],
+    config: ['max_connections 5'],
+    debian: 'Mosquitto 2.0.11 admits max_connections + 1 clients; we admit the documented number',
+    async run(ctx, v) {
+      await new Promise((r) => setTimeout(r, 300));
+      // Bounded: three rounds of five clients, each round closed right before the next opens.
+      for (let round = 0; round < 3; round++) {
+        // All five connect together, right after the last round's five closed.
+        const cs = await Promise.all([0, 1, 2, 3, 4].map((i) => ctx.connected(v, { clientId: `mcr-${i}` })));
+        const extra = await ctx.open();
+        extra.send(m.connect(v, { clientId: 'mcr-extra' }));
+        await ctx.expectClosed(extra, 'the sixth client is over the limit');
+        for (const c of cs) c.close();
+      }
+    },
+  },
+  {
     name: 'v5 session expiry: a session with a 1 s expiry is gone after it',
     versions: [5],
     async run(ctx) {

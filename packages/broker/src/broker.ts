@@ -50,6 +50,9 @@ export interface BrokerEvents {
 
 export type { BoundListener };
 
+/** How long a connection over max_connections waits for closes already on their way. */
+const MAX_CONNECTIONS_RECHECK_MS = 20;
+
 export class Broker extends EventEmitter<BrokerEvents> {
   settings: BrokerSettings;
   readonly log: Logger;
@@ -157,10 +160,18 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   /** A new client connection from any listener kind. */
-  accept(peer: Peer, listener: ListenerSettings): void {
-    this.stats.sockets++;
+  accept(peer: Peer, listener: ListenerSettings, recheck = true): void {
+    if (recheck) this.stats.sockets++;
     const count = this.listenerConnections.get(listener) ?? 0;
     if (listener.maxConnections >= 0 && count >= listener.maxConnections) {
+      // A client that closes and reconnects at once: Node may hand us the new socket before
+      // the old one's close, which the kernel saw first. Look again once those are through.
+      if (recheck) {
+        setTimeout(() => {
+          if (!peer.stream.destroyed) this.accept(peer, listener, false);
+        }, MAX_CONNECTIONS_RECHECK_MS);
+        return;
+      }
       this.log.notice(`Client connection from ${peer.address} denied: max_connections exceeded.`);
       peer.stream.destroy();
       return;
