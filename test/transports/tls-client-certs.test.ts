@@ -1,25 +1,34 @@
 /**
  * Client certificates on a TLS listener, checked against both our broker and Debian's 2.0.11:
- * a client whose user name comes from its certificate keeps its connection across a SIGHUP
- * (Mosquitto re-reads the name from the certificate and checks no password for it).
+ * - a client whose user name comes from its certificate keeps its connection across a SIGHUP
+ *   (Mosquitto re-reads the name from the certificate and checks no password for it);
+ * - crlfile with a root and a signing CA, the CRL from the signing CA only (OpenSSL's
+ *   X509_V_FLAG_CRL_CHECK: only the client's own certificate is looked up), re-read on SIGHUP.
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { join } from 'node:path';
 import { freePort, hasDebianMosquitto, startBroker, type RunningBroker } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import * as m from '../helpers/mqtt-bytes.js';
 import { passwordLine } from '../auth/helpers.js';
-import { hasOpenssl, makeTestCertificates, type TestCertificates } from './certs.js';
-import { eventually } from './helpers.js';
+import { hasOpenssl, makeChainCertificates, makeTestCertificates, type ChainCertificates, type TestCertificates } from './certs.js';
+import { eventually, logLines, runBrokerToExit } from './helpers.js';
 
 const skip = !hasOpenssl() ? 'openssl not installed' : false;
 let certs: TestCertificates;
+let chain: ChainCertificates;
 before(() => {
-  if (!skip) certs = makeTestCertificates();
+  if (skip) return;
+  certs = makeTestCertificates();
+  chain = makeChainCertificates();
 });
-after(() => certs?.remove());
+after(() => {
+  certs?.remove();
+  chain?.remove();
+});
 
 const targets = [{ name: 'skeeter', oracle: false }];
 if (hasDebianMosquitto()) targets.push({ name: 'debian mosquitto 2.0.11 (oracle)', oracle: true });
@@ -84,3 +93,116 @@ for (const target of targets) {
     }
   });
 }
+
+/**
+ * How a Node client fares: `connack <rc>` when the broker answers its CONNECT, else the TLS
+ * error it reports (the alert's name, ERR_SSL_..._ALERT_...) or how the connection ended.
+ */
+function outcome(port: number, options: ConnectionOptions): Promise<string> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ...options });
+    const done = (r: string): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done('timeout'), 5000);
+    s.once('secureConnect', () => s.write(m.connect(4, { clientId: 'cert-check' })));
+    s.once('data', (d: Buffer) => done(d[0] === 0x20 ? `connack ${d[3]}` : `packet ${d.toString('hex')}`));
+    s.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+    s.once('close', () => done('closed'));
+  });
+}
+
+/** A refusal: the handshake or the connection fails before any CONNACK. */
+const refused = (r: string): boolean => !r.startsWith('connack') && r !== 'timeout';
+
+async function startChainBroker(oracle: boolean, lines: string[]): Promise<{ broker: RunningBroker; tlsPort: number }> {
+  const tlsPort = await freePort();
+  const broker = await startBroker({
+    oracle,
+    verbose: true,
+    config: [`listener ${tlsPort} 127.0.0.1`, `cafile ${chain.clientCa}`, `certfile ${chain.serverCert}`, `keyfile ${chain.serverKey}`, ...lines],
+  });
+  await eventually(() => / running$/m.test(broker.stderr()), 5000, 'the running line');
+  return { broker, tlsPort };
+}
+
+const as = (name: 'client' | 'revoked' | 'expired', maxVersion: 'TLSv1.2' | 'TLSv1.3'): ConnectionOptions => ({
+  ca: readFileSync(chain.rootCert),
+  cert: readFileSync(chain[`${name}Cert`]),
+  key: readFileSync(chain[`${name}Key`]),
+  maxVersion,
+});
+
+for (const target of targets) {
+  const versions = ['TLSv1.2', 'TLSv1.3'] as const;
+  describe(`crlfile [${target.name}]`, () => {
+    for (const v of versions) {
+      test(`${v}: the signing CA's CRL lets a good client in and refuses the revoked one`, { skip, timeout: 30_000 }, async () => {
+        const { broker, tlsPort } = await startChainBroker(target.oracle, ['require_certificate true', `crlfile ${chain.crl}`]);
+        try {
+          assert.equal(await outcome(tlsPort, as('client', v)), 'connack 0');
+          assert.ok(refused(await outcome(tlsPort, as('revoked', v))));
+          assert.ok(refused(await outcome(tlsPort, as('expired', v))));
+          // The broker logs both refusals as OpenSSL's verify failure, as Mosquitto does (which
+          // logs it in one line instead when the failure comes inside its accept call: a race).
+          const failed = (): string[] => logLines(broker.stderr())
+            .filter((l) => l.includes('certificate verify failed'))
+            .map((l) => l.replace(/^Client connection from 127\.0\.0\.1 failed: (.*)\.$/, 'OpenSSL Error[0]: $1'));
+          await eventually(() => failed().length >= 2, 5000, 'two refusals logged');
+          assert.deepEqual(failed(), [
+            'OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed',
+            'OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed',
+          ]);
+        } finally {
+          await broker.stop();
+        }
+      });
+
+      test(`${v}: without a CRL from the client's own issuer the client is refused`, { skip, timeout: 30_000 }, async () => {
+        const { broker, tlsPort } = await startChainBroker(target.oracle, ['require_certificate true', `crlfile ${chain.rootCrl}`]);
+        try {
+          assert.ok(refused(await outcome(tlsPort, as('client', v))));
+        } finally {
+          await broker.stop();
+        }
+      });
+    }
+
+    test('SIGHUP re-reads the crlfile: a client revoked since is refused', { skip, timeout: 30_000 }, async () => {
+      const crl = join(chain.dir, `${target.oracle ? 'o' : 's'}-live-crl.pem`);
+      copyFileSync(chain.emptyCrl, crl);
+      const { broker, tlsPort } = await startChainBroker(target.oracle, ['require_certificate true', `crlfile ${crl}`]);
+      try {
+        assert.equal(await outcome(tlsPort, as('revoked', 'TLSv1.2')), 'connack 0');
+        copyFileSync(chain.crl, crl);
+        await sighup(broker);
+        let seen = '';
+        for (let i = 0; i < 20 && !refused(seen); i++) {
+          seen = await outcome(tlsPort, as('revoked', 'TLSv1.2'));
+          if (!refused(seen)) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(refused(seen), seen);
+        assert.equal(await outcome(tlsPort, as('client', 'TLSv1.2')), 'connack 0');
+      } finally {
+        await broker.stop();
+      }
+    });
+  });
+}
+
+test('a crlfile that holds no CRL stops the broker with OpenSSL\'s lines', { skip }, async () => {
+  const r = await runBrokerToExit(false, [
+    `listener ${await freePort()} 127.0.0.1`, `cafile ${chain.clientCa}`, `certfile ${chain.serverCert}`,
+    `keyfile ${chain.serverKey}`, 'require_certificate true', `crlfile ${chain.rootCert}`,
+  ]);
+  assert.equal(r.code, 1);
+  const lines = logLines(r.stderr);
+  const at = lines.indexOf(`Error: Unable to load certificate revocation file "${chain.rootCert}". Check crlfile.`);
+  assert.ok(at >= 0, r.stderr);
+  assert.deepEqual(lines.slice(at + 1), [
+    'OpenSSL Error[0]: error:0480006C:PEM routines::no start line',
+    'OpenSSL Error[1]: error:05880009:x509 certificate routines::PEM lib',
+  ]);
+});

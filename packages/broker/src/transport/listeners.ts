@@ -160,7 +160,7 @@ export function tlsPeer(socket: TLSSocket, listener: ListenerSettings, ctx: Tran
     port: socket.remotePort ?? 0,
     localPort: socket.localPort ?? listener.port,
   };
-  const refusal = checkClientCertificate(socket, t);
+  const refusal = checkClientCertificate(socket, listener);
   if (refusal !== undefined) {
     logHandshakeFailure(ctx, peer.address, peer.port, peer.localPort, refusal);
     socket.destroy();
