@@ -14,6 +14,7 @@ import type { ListenerSettings, ListenerTlsSettings } from '../settings.js';
 import { checkRevocation, parseCrlPem, type RevocationList } from './crl.js';
 import type { CertificateUsername } from './listeners.js';
 import { loadPskFile, pskIdentityOf, pskKeyFor } from './psk.js';
+import { Alert, alertForVerifyError, keepServerSecrets } from './tls-alert.js';
 
 /** A startup failure whose log lines are already written; the broker exits with `exitCode` (as Mosquitto). */
 export class ListenerOpenError extends Error {
@@ -227,18 +228,28 @@ function certificatesIn(pems: readonly Buffer[]): X509Certificate[] {
   return out;
 }
 
+/** What a refused client certificate gets: the OpenSSL error Mosquitto logs, and the TLS alert. */
+export interface CertificateRefusal {
+  error: string;
+  alert: number;
+}
+
 const VERIFY_FAILED = 'error:0A000086:SSL routines::certificate verify failed';
 
 /**
  * The verdict on a client's certificate once the handshake is done, as OpenSSL would have given
- * it inside the handshake: undefined = accepted, else the OpenSSL error Mosquitto logs.
+ * it inside the handshake: undefined = accepted, else the OpenSSL error Mosquitto logs and the
+ * alert OpenSSL would have sent.
  */
-export function checkClientCertificate(socket: TLSSocket, listener: ListenerSettings): string | undefined {
+export function checkClientCertificate(socket: TLSSocket, listener: ListenerSettings): CertificateRefusal | undefined {
   const t = listener.tls!;
   if (t.pskHint !== undefined) return undefined;
   const cert = socket.getPeerX509Certificate();
   if (cert === undefined) {
-    return t.requireCertificate ? 'error:0A0000C7:SSL routines::peer did not return a certificate' : undefined;
+    // TLS 1.3 has its own alert for this (RFC 8446 4.4.2.4); before it, a handshake failure.
+    if (!t.requireCertificate) return undefined;
+    const alert = socket.getProtocol() === 'TLSv1.3' ? Alert.certificateRequired : Alert.handshakeFailure;
+    return { error: 'error:0A0000C7:SSL routines::peer did not return a certificate', alert };
   }
   // A certificate that was sent is always checked (SSL_VERIFY_PEER), required or not.
   let code = socket.authorized ? undefined : String(socket.authorizationError ?? 'CERT_REJECTED');
@@ -248,7 +259,7 @@ export function checkClientCertificate(socket: TLSSocket, listener: ListenerSett
   if (verify?.crls !== undefined && (code === undefined || code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')) {
     code = checkRevocation(cert, [...peerChain(socket), ...verify.issuers], verify.crls) ?? code;
   }
-  return code === undefined ? undefined : VERIFY_FAILED;
+  return code === undefined ? undefined : { error: VERIFY_FAILED, alert: alertForVerifyError(code) };
 }
 
 /** The certificates above the client's in the chain Node built for it (from what the client sent and the CA files). */
@@ -397,8 +408,15 @@ export function listenerTlsOptions(listener: ListenerSettings, log: Logger): Tls
   return tlsServerOptions(listener.tls!, log, state.psk, state.verify);
 }
 
-export function registerTlsServer(listener: ListenerSettings, server: { setSecureContext(o: SecureContextOptions): void }): void {
+type TlsServerLike = { setSecureContext(o: SecureContextOptions): void } & Parameters<typeof keepServerSecrets>[0];
+
+/**
+ * A listener's TLS server, for reloads; when it asks clients for certificates, each handshake's
+ * server traffic secret is kept until the certificate's verdict, to send the refusal's alert.
+ */
+export function registerTlsServer(listener: ListenerSettings, server: TlsServerLike, options: TlsOptions): void {
   stateOf(listener).servers.push(server);
+  if (options.requestCert === true) keepServerSecrets(server);
 }
 
 /**
