@@ -3,6 +3,7 @@
  * itself (fixed header + remaining length), with a timeout on every wait.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 export class RawClient {
   private readonly socket: Socket;
@@ -31,6 +32,25 @@ export class RawClient {
         reject(new Error(`connect to ${host}:${port} timed out`));
       }, timeoutMs);
       socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new RawClient(socket));
+      });
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+  }
+
+  /** The same over TLS: resolves once the handshake is done (rejects on a TLS error or timeout). */
+  static openTls(port: number, options: ConnectionOptions, timeoutMs = 5000): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ...options });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`TLS connect to port ${port} timed out`));
+      }, timeoutMs);
+      socket.once('secureConnect', () => {
         clearTimeout(timer);
         resolve(new RawClient(socket));
       });

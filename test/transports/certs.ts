@@ -4,7 +4,7 @@
  * clients (one later revoked in the CRL); a second, unrelated CA signs a "rogue" client.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -91,6 +91,94 @@ export function makeTestCertificates(): TestCertificates {
     rogueKey: p('rogue.key'),
     clientSubject: 'CN=client-one,OU=Unit\\, One,O=Skeeter Test,C=GB',
     clientCommonName: 'client-one',
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * A two-level chain as deployments (and Mosquitto's own test set) have it: a root CA signs a
+ * signing CA, which signs the clients; only the signing CA publishes CRLs. EC keys (quick to
+ * make), so the CRLs are ECDSA-signed. `clientCa` is the root and the signing CA in one file.
+ */
+export interface ChainCertificates {
+  dir: string;
+  rootCert: string;
+  clientCa: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  revokedCert: string;
+  revokedKey: string;
+  /** Valid from 2012-08-20 to 2012-08-21 only. */
+  expiredCert: string;
+  expiredKey: string;
+  /** From the signing CA, revoking nothing (made before the revocation). */
+  emptyCrl: string;
+  /** From the signing CA, revoking `revokedCert`. */
+  crl: string;
+  /** From the root CA only: nothing about the signing CA's clients. */
+  rootCrl: string;
+  remove(): void;
+}
+
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+function caConfig(dir: string, name: string): string {
+  const p = (f: string): string => join(dir, `${name}-${f}`);
+  mkdirSync(p('newcerts'));
+  writeFileSync(p('index.txt'), '');
+  writeFileSync(p('serial'), '1000\n');
+  writeFileSync(p('crlnumber'), '01\n');
+  const conf = p('ca.cnf');
+  writeFileSync(conf, [
+    '[ ca ]', 'default_ca = this_ca', '[ this_ca ]', `database = ${p('index.txt')}`, `new_certs_dir = ${p('newcerts')}`,
+    `serial = ${p('serial')}`, `crlnumber = ${p('crlnumber')}`, `certificate = ${join(dir, `${name}.crt`)}`,
+    `private_key = ${join(dir, `${name}.key`)}`, 'default_md = sha256', 'default_days = 2', 'default_crl_days = 2',
+    'policy = any', 'copy_extensions = copy', 'unique_subject = no', '[ any ]', 'commonName = supplied', '',
+  ].join('\n'));
+  return conf;
+}
+
+export function makeChainCertificates(): ChainCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'skeeter-chain-'));
+  openssl(dir, ['req', '-x509', ...EC, '-sha256', '-days', '2', '-subj', '/CN=Chain Root CA', '-keyout', 'root.key', '-out', 'root.crt',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  const rootConf = caConfig(dir, 'root');
+  openssl(dir, ['req', ...EC, '-subj', '/CN=Chain Signing CA', '-keyout', 'signing.key', '-out', 'signing.csr',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl(dir, ['ca', '-batch', '-config', rootConf, '-in', 'signing.csr', '-out', 'signing.crt']);
+  const signConf = caConfig(dir, 'signing');
+  const leaf = (name: string, cn: string, ext: string, conf: string, dates: string[] = []): void => {
+    openssl(dir, ['req', ...EC, '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`, ...ext.split('\n').flatMap((e) => ['-addext', e])]);
+    openssl(dir, ['ca', '-batch', '-config', conf, ...dates, '-in', `${name}.csr`, '-out', `${name}.crt`]);
+  };
+  leaf('server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth', rootConf);
+  const clientExt = 'extendedKeyUsage=clientAuth';
+  leaf('client', 'chain client', clientExt, signConf);
+  leaf('revoked', 'chain client revoked', clientExt, signConf);
+  leaf('expired', 'chain client expired', clientExt, signConf, ['-startdate', '120820000000Z', '-enddate', '120821000000Z']);
+  openssl(dir, ['ca', '-config', signConf, '-gencrl', '-out', 'empty-crl.pem']);
+  openssl(dir, ['ca', '-config', signConf, '-revoke', 'revoked.crt']);
+  openssl(dir, ['ca', '-config', signConf, '-gencrl', '-out', 'crl.pem']);
+  openssl(dir, ['ca', '-config', rootConf, '-gencrl', '-out', 'root-crl.pem']);
+  writeFileSync(join(dir, 'client-ca.crt'), Buffer.concat([readFileSync(join(dir, 'root.crt')), readFileSync(join(dir, 'signing.crt'))]));
+  const p = (f: string): string => join(dir, f);
+  return {
+    dir,
+    rootCert: p('root.crt'),
+    clientCa: p('client-ca.crt'),
+    serverCert: p('server.crt'),
+    serverKey: p('server.key'),
+    clientCert: p('client.crt'),
+    clientKey: p('client.key'),
+    revokedCert: p('revoked.crt'),
+    revokedKey: p('revoked.key'),
+    expiredCert: p('expired.crt'),
+    expiredKey: p('expired.key'),
+    emptyCrl: p('empty-crl.pem'),
+    crl: p('crl.pem'),
+    rootCrl: p('root-crl.pem'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -21,6 +21,7 @@ import { NEVER_EXPIRES, Session, type OutgoingMessage } from './session/session.
 import type { SecurityHooks } from './security.js';
 import type { BrokerJournal } from './persist/journal.js';
 import { checkListenerFiles, openListener, type BoundListener, type OpenedListeners, type Peer } from './transport/listeners.js';
+import { dropRefusedClients } from './transport/tls-alert.js';
 import type { BrokerSettings, ListenerSettings } from './settings.js';
 import { SysTree } from './sys/sys-tree.js';
 import { VERSION_STRING } from './version.js';
@@ -141,6 +142,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.sys?.stop();
     if (this.idleSweep) clearInterval(this.idleSweep);
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    // Clients refused with a TLS alert and given a moment to hang up would hold the close back.
+    for (const s of this.servers) dropRefusedClients(s);
     this.servers.length = 0;
     for (const conn of [...this.connections]) {
       if (!wills) conn.willSuppressed = true;

@@ -140,7 +140,10 @@ export function reloadBrokerSecurity(broker: Broker, config: BrokerConfig, log: 
     security.startTicks();
   }
   for (const plugin of security.allPlugins()) pluginNotify([plugin], 'reload', plugin.options);
-  const connected = [...broker.connections].filter((c) => c.state === 'connected');
+  // A client whose user name came from its certificate (or PSK identity) under
+  // use_identity_as_username / use_subject_as_username is not put through the password check:
+  // Mosquitto re-reads the name from the same certificate and checks no password, as at CONNECT.
+  const connected = [...broker.connections].filter((c) => c.state === 'connected' && c.certificateUsername === undefined);
   void security.failingClients(connected).then((failing) => {
     for (const client of failing) {
       const conn = client as Connection;

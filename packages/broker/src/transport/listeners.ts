@@ -21,6 +21,7 @@ import {
   registerTlsServer,
 } from './tls.js';
 import { proxyListenerError, readProxyHeader } from './proxy-protocol.js';
+import { forgetServerSecret, refuseWithAlert } from './tls-alert.js';
 import { openUnixListener } from './unix.js';
 import { createWebSocketServer, proxiedPeers } from './websocket.js';
 
@@ -107,12 +108,13 @@ function createListenerServer(listener: ListenerSettings, ctx: TransportContext)
   // Nagle's algorithm stays off whatever set_tcp_nodelay says: writes are already gathered
   // per tick, and Nagle would only add delayed-ACK latency to small packets.
   if (t === undefined) return createServer({ noDelay: true }, (socket) => ctx.accept(tcpPeer(socket, listener), listener));
-  const server = createTlsServer({ ...listenerTlsOptions(listener, ctx.log), noDelay: true }, (socket) => {
+  const tlsOptions = listenerTlsOptions(listener, ctx.log);
+  const server = createTlsServer({ ...tlsOptions, noDelay: true }, (socket) => {
     const peer = tlsPeer(socket, listener, ctx);
     if (peer) ctx.accept(peer, listener);
   });
   watchTlsFailures(server, listener, ctx);
-  registerTlsServer(listener, server);
+  registerTlsServer(listener, server, tlsOptions);
   return server;
 }
 
@@ -149,8 +151,9 @@ function createProxiedServer(listener: ListenerSettings, ctx: TransportContext):
 }
 
 /**
- * A finished handshake becomes a Peer, or is refused with Mosquitto's lines when the client's
- * certificate does not pass (missing while required, unknown CA, revoked in the CRL).
+ * A finished handshake becomes a Peer, or is refused with Mosquitto's lines and OpenSSL's alert
+ * when the client's certificate does not pass (missing while required, unknown CA, expired,
+ * revoked in the CRL). Runs in the 'secureConnection' callback: the alert must go out first.
  */
 export function tlsPeer(socket: TLSSocket, listener: ListenerSettings, ctx: TransportContext): Peer | undefined {
   const t = listener.tls!;
@@ -160,12 +163,14 @@ export function tlsPeer(socket: TLSSocket, listener: ListenerSettings, ctx: Tran
     port: socket.remotePort ?? 0,
     localPort: socket.localPort ?? listener.port,
   };
-  const refusal = checkClientCertificate(socket, t);
+  const refusal = checkClientCertificate(socket, listener);
   if (refusal !== undefined) {
-    logHandshakeFailure(ctx, peer.address, peer.port, peer.localPort, refusal);
-    socket.destroy();
+    logHandshakeFailure(ctx, peer.address, peer.port, peer.localPort, refusal.error);
+    // The alert OpenSSL would have sent in the handshake (expired, revoked, unknown CA...).
+    refuseWithAlert(socket, refusal.alert);
     return undefined;
   }
+  forgetServerSecret(socket);
   peer.certificateUsername = certificateUsername(socket, t);
   return peer;
 }

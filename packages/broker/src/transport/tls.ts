@@ -8,11 +8,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSecureContext, DEFAULT_CIPHERS, type SecureContextOptions, type TLSSocket, type TlsOptions } from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { ListenerSettings, ListenerTlsSettings } from '../settings.js';
+import { checkRevocation, parseCrlPem, type RevocationList } from './crl.js';
 import type { CertificateUsername } from './listeners.js';
 import { loadPskFile, pskIdentityOf, pskKeyFor } from './psk.js';
+import { Alert, alertForVerifyError, keepServerSecrets } from './tls-alert.js';
 
 /** A startup failure whose log lines are already written; the broker exits with `exitCode` (as Mosquitto). */
 export class ListenerOpenError extends Error {
@@ -94,7 +96,12 @@ function readCaPath(dir: string): Buffer[] {
  * The Node TLS options for a listener, reading its files now. Throws ListenerOpenError after
  * logging Mosquitto's lines for the first problem (missing file, bad key, bad cipher list...).
  */
-export function tlsServerOptions(t: ListenerTlsSettings, log: Logger, psk: PskKeys = { keys: new Map() }): TlsOptions {
+export function tlsServerOptions(
+  t: ListenerTlsSettings,
+  log: Logger,
+  psk: PskKeys = { keys: new Map() },
+  verify: VerifyMaterial = { issuers: [], crls: undefined },
+): TlsOptions {
   if (t.tlsEngine !== undefined || t.tlsKeyformEngine) {
     fail(log, ['Error: tls_engine and tls_keyform engine are not supported in skeeter (Node.js has no OpenSSL engine support); use a PEM keyfile.']);
   }
@@ -143,13 +150,24 @@ export function tlsServerOptions(t: ListenerTlsSettings, log: Logger, psk: PskKe
   // the verdict is applied after the handshake (see checkClientCertificate) so it can be logged.
   options.requestCert = t.requireCertificate || t.cafile !== undefined || t.capath !== undefined;
   options.rejectUnauthorized = false;
+  // The CRLs are applied by the broker after the handshake (crl.ts explains why not by Node).
+  let crls: RevocationList[] | undefined;
   if (t.crlfile !== undefined) {
-    options.crl = readOrFail(log, t.crlfile, `Error: Unable to load certificate revocation file "${t.crlfile}". Check crlfile.`, [
+    const first = `Error: Unable to load certificate revocation file "${t.crlfile}". Check crlfile.`;
+    const pem = readOrFail(log, t.crlfile, first, [
       'Error: No such file or directory',
       'OpenSSL Error[0]: error:80000002:system library::No such file or directory',
       'OpenSSL Error[1]: error:10080002:BIO routines::system lib',
       'OpenSSL Error[2]: error:05880002:x509 certificate routines::system lib',
     ]);
+    try {
+      crls = parseCrlPem(pem.toString('latin1'));
+    } catch (e) {
+      fail(log, [first, `Error: ${e instanceof Error ? e.message : String(e)} in a CRL.`]);
+    }
+    if (crls.length === 0) {
+      fail(log, [first, 'OpenSSL Error[0]: error:0480006C:PEM routines::no start line', 'OpenSSL Error[1]: error:05880009:x509 certificate routines::PEM lib']);
+    }
   }
   if (t.dhparamfile !== undefined) {
     let dhparam: Buffer | undefined;
@@ -166,6 +184,9 @@ export function tlsServerOptions(t: ListenerTlsSettings, log: Logger, psk: PskKe
   } catch (e) {
     fail(log, [`Error: Unable to create TLS context: ${e instanceof Error ? e.message : String(e)}`]);
   }
+  // Only now, with every file loaded: a reload that fails keeps the material in use.
+  verify.crls = crls;
+  verify.issuers = crls === undefined ? [] : certificatesIn(ca);
   if (isPsk) {
     options.pskIdentityHint = t.pskHint!;
     // The psk_file is read when the listener opens and on each SIGHUP; the callback reads the
@@ -191,19 +212,70 @@ function cipherListValid(list: string): boolean {
   }
 }
 
+/** Every certificate in some PEM files (the CA file and capath entries), skipping what does not parse. */
+function certificatesIn(pems: readonly Buffer[]): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  for (const pem of pems) {
+    const re = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+    for (const m of pem.toString('latin1').matchAll(re)) {
+      try {
+        out.push(new X509Certificate(m[0]));
+      } catch {
+        // OpenSSL would not have trusted it either.
+      }
+    }
+  }
+  return out;
+}
+
+/** What a refused client certificate gets: the OpenSSL error Mosquitto logs, and the TLS alert. */
+export interface CertificateRefusal {
+  error: string;
+  alert: number;
+}
+
+const VERIFY_FAILED = 'error:0A000086:SSL routines::certificate verify failed';
+
 /**
  * The verdict on a client's certificate once the handshake is done, as OpenSSL would have given
- * it inside the handshake: undefined = accepted, else the OpenSSL error Mosquitto logs.
+ * it inside the handshake: undefined = accepted, else the OpenSSL error Mosquitto logs and the
+ * alert OpenSSL would have sent.
  */
-export function checkClientCertificate(socket: TLSSocket, t: ListenerTlsSettings): string | undefined {
+export function checkClientCertificate(socket: TLSSocket, listener: ListenerSettings): CertificateRefusal | undefined {
+  const t = listener.tls!;
   if (t.pskHint !== undefined) return undefined;
   const cert = socket.getPeerX509Certificate();
   if (cert === undefined) {
-    return t.requireCertificate ? 'error:0A0000C7:SSL routines::peer did not return a certificate' : undefined;
+    // TLS 1.3 has its own alert for this (RFC 8446 4.4.2.4); before it, a handshake failure.
+    if (!t.requireCertificate) return undefined;
+    const alert = socket.getProtocol() === 'TLSv1.3' ? Alert.certificateRequired : Alert.handshakeFailure;
+    return { error: 'error:0A0000C7:SSL routines::peer did not return a certificate', alert };
   }
   // A certificate that was sent is always checked (SSL_VERIFY_PEER), required or not.
-  if (!socket.authorized) return 'error:0A000086:SSL routines::certificate verify failed';
-  return undefined;
+  let code = socket.authorized ? undefined : String(socket.authorizationError ?? 'CERT_REJECTED');
+  const verify = tlsListeners.get(listener)?.verify;
+  // OpenSSL checks revocation before the certificate's own dates, so a revoked certificate that
+  // also expired is reported revoked; chain errors come first.
+  if (verify?.crls !== undefined && (code === undefined || code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')) {
+    code = checkRevocation(cert, [...peerChain(socket), ...verify.issuers], verify.crls) ?? code;
+  }
+  return code === undefined ? undefined : { error: VERIFY_FAILED, alert: alertForVerifyError(code) };
+}
+
+/** The certificates above the client's in the chain Node built for it (from what the client sent and the CA files). */
+function peerChain(socket: TLSSocket): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  let c = socket.getPeerCertificate(true);
+  for (let i = 0; i < 10 && c?.raw !== undefined; i++) {
+    try {
+      out.push(new X509Certificate(c.raw));
+    } catch {
+      break;
+    }
+    if (c.issuerCertificate === undefined || c.issuerCertificate === c) break;
+    c = c.issuerCertificate;
+  }
+  return out.slice(1);
 }
 
 /**
@@ -305,9 +377,17 @@ export interface PskKeys {
   keys: Map<string, Buffer>;
 }
 
+/** What the broker itself checks client certificates against: the CRLs and their possible issuers. */
+export interface VerifyMaterial {
+  /** undefined without a crlfile. */
+  crls: RevocationList[] | undefined;
+  issuers: X509Certificate[];
+}
+
 interface TlsListenerState {
   servers: Array<{ setSecureContext(o: SecureContextOptions): void }>;
   psk: PskKeys;
+  verify: VerifyMaterial;
 }
 
 /** TLS servers per listener, so SIGHUP can give them fresh certificates and PSK keys. */
@@ -316,7 +396,7 @@ const tlsListeners = new WeakMap<ListenerSettings, TlsListenerState>();
 function stateOf(listener: ListenerSettings): TlsListenerState {
   let state = tlsListeners.get(listener);
   if (state === undefined) {
-    state = { servers: [], psk: { keys: new Map() } };
+    state = { servers: [], psk: { keys: new Map() }, verify: { crls: undefined, issuers: [] } };
     tlsListeners.set(listener, state);
   }
   return state;
@@ -324,11 +404,19 @@ function stateOf(listener: ListenerSettings): TlsListenerState {
 
 /** The TLS options of a listener's server, with its reloadable PSK keys. */
 export function listenerTlsOptions(listener: ListenerSettings, log: Logger): TlsOptions {
-  return tlsServerOptions(listener.tls!, log, stateOf(listener).psk);
+  const state = stateOf(listener);
+  return tlsServerOptions(listener.tls!, log, state.psk, state.verify);
 }
 
-export function registerTlsServer(listener: ListenerSettings, server: { setSecureContext(o: SecureContextOptions): void }): void {
+type TlsServerLike = { setSecureContext(o: SecureContextOptions): void } & Parameters<typeof keepServerSecrets>[0];
+
+/**
+ * A listener's TLS server, for reloads; when it asks clients for certificates, each handshake's
+ * server traffic secret is kept until the certificate's verdict, to send the refusal's alert.
+ */
+export function registerTlsServer(listener: ListenerSettings, server: TlsServerLike, options: TlsOptions): void {
   stateOf(listener).servers.push(server);
+  if (options.requestCert === true) keepServerSecrets(server);
 }
 
 /**
@@ -339,13 +427,15 @@ export function reloadListenerCertificates(listener: ListenerSettings, log: Logg
   const state = tlsListeners.get(listener);
   if (state === undefined || listener.tls === undefined) return;
   const psk: PskKeys = { keys: state.psk.keys };
+  const verify: VerifyMaterial = { ...state.verify };
   let options: TlsOptions;
   try {
-    options = tlsServerOptions(listener.tls, log, psk);
+    options = tlsServerOptions(listener.tls, log, psk, verify);
   } catch (e) {
     if (e instanceof ListenerOpenError) return;
     throw e;
   }
   state.psk.keys = psk.keys;
+  state.verify = verify;
   for (const s of state.servers) s.setSecureContext(options as SecureContextOptions);
 }

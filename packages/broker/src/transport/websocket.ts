@@ -103,13 +103,14 @@ export function createWebSocketServer(listener: ListenerSettings, ctx: Transport
   const usernames = new WeakMap<object, CertificateUsername | undefined>();
   let server: Server;
   if (listener.tls !== undefined) {
-    const https = createHttpsServer({ ...listenerTlsOptions(listener, ctx.log), maxHeaderSize, noDelay: true }, onRequest);
+    const tlsOptions = listenerTlsOptions(listener, ctx.log);
+    const https = createHttpsServer({ ...tlsOptions, maxHeaderSize, noDelay: true }, onRequest);
     https.on('secureConnection', (socket: TLSSocket) => {
       const peer = tlsPeer(socket, listener, ctx);
       if (peer) usernames.set(socket, peer.certificateUsername);
     });
     watchTlsFailures(https, listener, ctx);
-    registerTlsServer(listener, https);
+    registerTlsServer(listener, https, tlsOptions);
     server = https;
   } else {
     server = createHttpServer({ maxHeaderSize, noDelay: true }, onRequest);
