@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { launcher } from '../helpers/paths.js';
 
-const TOOLS = ['mosquitto', 'mosquitto_pub', 'mosquitto_sub', 'mosquitto_rr', 'mosquitto_passwd', 'db_dump'];
+const TOOLS = ['mosquitto', 'mosquitto_pub', 'mosquitto_sub', 'mosquitto_rr', 'mosquitto_ctrl', 'mosquitto_passwd', 'db_dump'];
 
 test('every tool has an executable launcher in scripts/bin', () => {
   for (const tool of TOOLS) accessSync(launcher(tool), constants.X_OK);

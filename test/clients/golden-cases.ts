@@ -96,6 +96,8 @@ export const CASES: GoldenCase[] = [
   { name: 'pub -D command checked before the missing fourth value', tool: 'mosquitto_pub', args: ['-D', 'bogus', 'user-property', 'a'] },
   { name: 'pub values that look like options', tool: 'mosquitto_pub', args: [...P, '-i', '-d', '-t', '{t}', '-m', '-q', '-d'], observe: true },
   { name: 'pub -D user-property values that look like options', tool: 'mosquitto_pub', args: [...P, '-D', 'publish', 'USER-PROPERTY', '-t', '-m', '-t', '{t}', '-m', 'x', '-d'], observe: true },
+  // MQTT 5 lets a password go without a user name (mqtt-packet alone would refuse it).
+  { name: 'pub MQTT 5 password without user name', tool: 'mosquitto_pub', args: [...P, '-V', '5', '-P', 'pw', '-t', '{t}', '-m', 'x', '-d'], observe: true },
   { name: 'pub repeated flags', tool: 'mosquitto_pub', args: [...P, '-t', '{t}', '-m', 'x', '-d', '-d', '--nodelay', '--nodelay'], observe: true },
   { name: 'pub -L then -p: -p wins', tool: 'mosquitto_pub', args: ['-L', 'mqtt://127.0.0.1:{closed}/{t}', '-p', '{port}', '-m', 'x', '-d'], observe: true },
   { name: 'pub -p then -L: the URL port wins', tool: 'mosquitto_pub', args: ['-p', '{port}', '-L', 'mqtt://127.0.0.1:{closed}/a', '-m', 'x'] },

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles mosquitto_pub, mosquitto_sub and mosquitto_rr with esbuild, one file per tool, into
+// Bundles mosquitto_pub, mosquitto_sub, mosquitto_rr and mosquitto_ctrl with esbuild, one file per tool, into
 // packages/cli/dist/bundle/<tool>.mjs (run after `tsc -b`: @skeeter/client is taken from its
 // dist). The bins in dist/src/bin load the bundle when it is newer than the tsc output.
 // Start-up is what these tools are judged on: one file means one read and no module
@@ -37,7 +37,8 @@ const nodeOnly = {
     b.onLoad({ filter: /.*/, namespace: 'yargs-parser-only' }, () => ({ contents: YARGS_HELPERS, resolveDir: yargsDir, loader: 'js' }));
   },
 };
-const tools = { mosquitto_pub: 'pub', mosquitto_sub: 'sub', mosquitto_rr: 'rr' };
+// Each tool's module under src/, exporting main(argv).
+const tools = { mosquitto_pub: 'clients/pub', mosquitto_sub: 'clients/sub', mosquitto_rr: 'clients/rr', mosquitto_ctrl: 'apps/ctrl/main' };
 
 const common = {
   bundle: true,
@@ -60,7 +61,7 @@ await Promise.all(
       ...common,
       stdin: {
         contents: `import { main } from './${mod}.ts';\nvoid main(process.argv.slice(2));\n`,
-        resolveDir: join(cli, 'src', 'clients'),
+        resolveDir: join(cli, 'src'),
         sourcefile: `${tool}-entry.ts`,
         loader: 'ts',
       },
@@ -72,7 +73,7 @@ await Promise.all(
     }),
     // <tool>.mjs exports main() for the ESM bins in dist/src/bin.
     build({
-      entryPoints: [join(cli, 'src', 'clients', `${mod}.ts`)],
+      entryPoints: [join(cli, 'src', `${mod}.ts`)],
       outfile: join(cli, 'dist', 'bundle', `${tool}.mjs`),
       bundle: true,
       platform: 'node',
@@ -181,6 +182,8 @@ try {
     mosquitto_pub: ['-p', port, '-t', 't', '-m', 'x', '-q', '1'],
     mosquitto_sub: ['-p', port, '-t', 't', '-C', '1'],
     mosquitto_rr: ['-p', port, '-t', 't', '-e', 'r', '-m', 'x', '-W', '5'],
+    // The responder's message on 't' is its answer (not JSON: one error line).
+    mosquitto_ctrl: ['-p', port, 'dynsec', 'listClients'],
   };
   await Promise.all(
     Object.entries(runs).map(

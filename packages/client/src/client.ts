@@ -151,6 +151,7 @@ export class MosquittoClient {
     if (clientId === '' && options.protocolVersion === 3) clientId = randomMosqId();
     this.id = clientId === '' ? undefined : clientId;
 
+    const passwordOnly = options.protocolVersion === 5 && options.password !== undefined && options.username === undefined;
     const mqttOptions: Record<string, unknown> = {
       protocolVersion: options.protocolVersion,
       protocolId: options.protocolVersion === 3 ? 'MQIsdp' : 'MQTT',
@@ -168,7 +169,9 @@ export class MosquittoClient {
       writeCache: false,
       // Listeners must be in place before CONNECT is written, to log it.
       manualConnect: true,
-      ...(options.username !== undefined ? { username: options.username } : {}),
+      // MQTT 5 allows a password without a user name; mqtt-packet does not, so it gets an
+      // empty one that the wire takes out again (wire.ts).
+      ...(options.username !== undefined ? { username: options.username } : passwordOnly ? { username: '' } : {}),
       ...(options.password !== undefined ? { password: Buffer.from(options.password, 'utf8') } : {}),
       ...(options.will ? { will: { ...options.will } } : {}),
       ...(options.properties && options.protocolVersion === 5 ? { properties: options.properties } : {}),
@@ -177,6 +180,7 @@ export class MosquittoClient {
     // libmosquitto's byte forms of a few MQTT 5 packets (wire.ts).
     const wire = options.protocolVersion === 5 ? new OutgoingWire() : undefined;
     wire?.install(stream);
+    if (wire && passwordOnly) wire.dropEmptyUsername = true;
     const client = new MqttClient((): Duplex => stream, mqttOptions);
     this.mqtt = client;
     client.on('packetsend', (packet: MqttPacket) => {

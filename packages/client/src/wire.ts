@@ -13,6 +13,10 @@
  *   payload-format-indicator 5` would go out as 1; libmosquitto sends the byte as given. The
  *   value travels on the properties object under WIRE_BYTE_VALUES and is written into the
  *   encoded PUBLISH here.
+ * - CONNECT with a password but no user name: MQTT 5 allows it (the user name and password
+ *   flags are independent [MQTT-3.1.2-18], [MQTT-3.1.2-20]) and libmosquitto sends it, but
+ *   mqtt-packet refuses a password without a user name; the client gives it an empty user name
+ *   and the user name is taken out again here.
  */
 import type { Duplex } from 'node:stream';
 import { PROPERTIES, type PropertyType, type WireByteValues } from './properties.js';
@@ -78,6 +82,45 @@ function patchPublishBytes(pkt: Buffer, values: WireByteValues): Buffer {
   return out;
 }
 
+function encodeVarint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+/** Removes the empty user name (and its flag) from an encoded MQTT 5 CONNECT. */
+function dropEmptyUsername(pkt: Buffer): Buffer {
+  const rl = readVarint(pkt, 1);
+  if (!rl) return pkt;
+  const start = 1 + rl.size;
+  let off = start;
+  off += 2 + pkt.readUInt16BE(off); // protocol name
+  off += 1; // protocol level
+  const flagsAt = off;
+  const flags = pkt[off] as number;
+  off += 1 + 2; // flags, keepalive
+  const props = readVarint(pkt, off);
+  if (!props) return pkt;
+  off += props.size + props.value;
+  off += 2 + pkt.readUInt16BE(off); // client id
+  if (flags & 0x04) {
+    const willProps = readVarint(pkt, off);
+    if (!willProps) return pkt;
+    off += willProps.size + willProps.value;
+    off += 2 + pkt.readUInt16BE(off); // will topic
+    off += 2 + pkt.readUInt16BE(off); // will payload
+  }
+  if ((flags & 0x80) === 0 || off + 2 > pkt.length || pkt.readUInt16BE(off) !== 0) return pkt;
+  const body = Buffer.concat([pkt.subarray(start, off), pkt.subarray(off + 2)]);
+  body[flagsAt - start] = flags & ~0x80;
+  return Buffer.concat([pkt.subarray(0, 1), encodeVarint(body.length), body]);
+}
+
 /** One complete outgoing packet in libmosquitto's form. */
 function libmosquittoForm(pkt: Buffer, byteValues: WireByteValues | undefined): Buffer {
   const type = (pkt[0] as number) >> 4;
@@ -100,6 +143,8 @@ type WriteCallback = (err?: Error | null) => void;
  */
 export class OutgoingWire {
   nextPublishBytes: WireByteValues | undefined;
+  /** The CONNECT carries a placeholder empty user name for a password sent alone. */
+  dropEmptyUsername = false;
   private chunks: Buffer[] = [];
   private size = 0;
 
@@ -125,6 +170,8 @@ export class OutgoingWire {
         if (((pkt[0] as number) >> 4) === 3) {
           pkt = libmosquittoForm(pkt, this.nextPublishBytes);
           this.nextPublishBytes = undefined;
+        } else if (((pkt[0] as number) >> 4) === 1 && this.dropEmptyUsername) {
+          pkt = dropEmptyUsername(pkt);
         } else {
           pkt = libmosquittoForm(pkt, undefined);
         }

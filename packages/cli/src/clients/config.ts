@@ -122,7 +122,8 @@ export type ConfigOutcome =
   /** stderr text already complete; the caller adds the "Use ... --help" line. */
   | { readonly kind: 'error'; readonly text: string };
 
-class ConfigError extends Error {
+/** A bad option: `text` is Mosquitto's stderr text (without the "Use ... --help" line). */
+export class ConfigError extends Error {
   readonly text: string;
   constructor(text: string) {
     super(text);
@@ -130,7 +131,8 @@ class ConfigError extends Error {
   }
 }
 
-class Stop extends Error {
+/** --help / --version: option processing stops there. */
+export class Stop extends Error {
   readonly what: 'help' | 'version';
   constructor(what: 'help' | 'version') {
     super(what);
@@ -151,7 +153,8 @@ export function initConfig(tool: ClientTool): ClientConfig {
     port: undefined,
     bindAddress: undefined,
     unixSocket: false,
-    protocolVersion: tool === 'mosquitto_rr' ? 5 : 4,
+    // mosquitto_rr and mosquitto_ctrl speak MQTT 5 unless told otherwise.
+    protocolVersion: tool === 'mosquitto_rr' || tool === 'mosquitto_ctrl' ? 5 : 4,
     transport: 'tcp',
     id: undefined,
     idPrefix: undefined,
@@ -192,7 +195,8 @@ export function initConfig(tool: ClientTool): ClientConfig {
     pubMode: MsgMode.NONE,
     message: undefined,
     fileInput: undefined,
-    qos: 0,
+    // mosquitto_ctrl subscribes and publishes at QoS 1 by default.
+    qos: tool === 'mosquitto_ctrl' ? 1 : 0,
     retain: false,
     repeatCount: 1,
     repeatDelayUs: 0,
@@ -258,8 +262,8 @@ export function checkFormat(str: string): string | undefined {
   return undefined;
 }
 
-type Kind = 'pub' | 'sub' | 'rr';
-const KIND: Record<ClientTool, Kind> = { mosquitto_pub: 'pub', mosquitto_sub: 'sub', mosquitto_rr: 'rr' };
+export type Kind = 'pub' | 'sub' | 'rr' | 'ctrl';
+const KIND: Record<ClientTool, Kind> = { mosquitto_pub: 'pub', mosquitto_sub: 'sub', mosquitto_rr: 'rr', mosquitto_ctrl: 'ctrl' };
 
 function addTopic(cfg: ClientConfig, type: Kind | 'response', topic: string, arg: string): void {
   if (!isValidMqttUtf8(topic)) fail(`Error: Malformed UTF-8 in ${arg} argument.\n\n`);
@@ -429,7 +433,7 @@ function parseSocksUrl(cfg: ClientConfig, url: string): void {
  * (elsewhere it is an unknown option), the error text for a missing value, the checks
  * Mosquitto makes before it reads the value, and what the value does.
  */
-interface OptionSpec extends ArgSpec {
+export interface OptionSpec extends ArgSpec {
   readonly tools?: readonly Kind[];
   readonly missing?: string;
   readonly precheck?: (cfg: ClientConfig) => void;
@@ -447,12 +451,12 @@ const onlyOneMessage = (cfg: ClientConfig): void => {
 };
 
 /** A flag. */
-function flag(names: readonly string[], apply: (cfg: ClientConfig) => void, more: Partial<OptionSpec> = {}): OptionSpec {
+export function flag(names: readonly string[], apply: (cfg: ClientConfig) => void, more: Partial<OptionSpec> = {}): OptionSpec {
   return { key: yargsKey(names), names, nargs: 0, apply: (cfg) => apply(cfg), ...more };
 }
 
 /** An option taking one value; `missing` is Mosquitto's text when argv ends before it. */
-function valued(
+export function valued(
   names: readonly string[],
   missing: string,
   apply: (cfg: ClientConfig, value: string, kind: Kind) => void,
@@ -466,7 +470,7 @@ function yargsKey(names: readonly string[]): string {
   return (long ?? (names[0] as string)).replace(/^--?/, '');
 }
 
-const missing = (what: string): string => `Error: ${what} specified.\n\n`;
+export const missing = (what: string): string => `Error: ${what} specified.\n\n`;
 
 /** Every option of client_shared.c's client_config_line_proc(), in its order. */
 const OPTIONS: readonly OptionSpec[] = [
@@ -706,6 +710,18 @@ const OPTIONS: readonly OptionSpec[] = [
     }
   }),
 ];
+
+/**
+ * The client options another tool shares with these three, by spelling (`['-p', '-h']`): the
+ * same specs, texts and effects (mosquitto_ctrl's options.c repeats client_shared.c's).
+ */
+export function sharedOptions(names: readonly string[]): OptionSpec[] {
+  return names.map((name) => {
+    const spec = OPTIONS.find((o) => o.names.includes(name));
+    if (spec === undefined) throw new Error(`config: no client option ${name}`);
+    return spec;
+  });
+}
 
 const TABLES = new Map<Kind, ArgTable<OptionSpec>>();
 

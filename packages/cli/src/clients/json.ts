@@ -34,6 +34,12 @@ class JsonParser {
     return this.pos === this.buf.length ? v : undefined;
   }
 
+  /** The first value after leading whitespace; what follows it is not looked at. */
+  parsePrefix(): JsonValue | undefined {
+    this.skip();
+    return this.value(0);
+  }
+
   private startsWith(s: string): boolean {
     return this.buf.toString('latin1', this.pos, this.pos + s.length) === s;
   }
@@ -192,6 +198,15 @@ class JsonParser {
 /** Parses a whole payload as JSON (cJSON rules); undefined when it is not valid JSON. */
 export function parseJson(buf: Buffer): JsonValue | undefined {
   return new JsonParser(buf).parseDocument();
+}
+
+/**
+ * cJSON_ParseWithLength() (mosquitto_ctrl reads responses with it): a UTF-8 byte order mark
+ * and whitespace are skipped, the first value is parsed, and anything after it is ignored.
+ */
+export function parseJsonPrefix(buf: Buffer): JsonValue | undefined {
+  const bom = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf;
+  return new JsonParser(bom ? buf.subarray(3) : buf).parsePrefix();
 }
 
 /** C's `%1.<prec>g`. */

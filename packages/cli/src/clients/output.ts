@@ -47,9 +47,10 @@ export async function prepareStderr(): Promise<void> {
   await loadColour();
 }
 
-export function writeErr(text: string): void {
-  if (text === '') return;
-  const out = colour ? text.split(/(?<=\n)/).map((l) => (colour as (s: string) => string)(l)).join('') : text;
+/** Writes to stderr; a Buffer is written as it is (bytes from the network, never coloured). */
+export function writeErr(text: string | Buffer): void {
+  if (text.length === 0) return;
+  const out = typeof text !== 'string' ? text : colour ? text.split(/(?<=\n)/).map((l) => (colour as (s: string) => string)(l)).join('') : text;
   try {
     writeAll(2, out);
   } catch {

@@ -128,7 +128,13 @@ export function createClient(cfg: ClientConfig): MosquittoClient {
  * client_connect(): opens the connection. On failure prints Mosquitto's text and returns the
  * libmosquitto error number (the tools exit 1 for these, as Mosquitto's do).
  */
-export async function connectClient(cfg: ClientConfig, client: MosquittoClient, options: ConnectOptions): Promise<number> {
+export async function connectClient(
+  cfg: ClientConfig,
+  client: MosquittoClient,
+  options: ConnectOptions,
+  /** Whether libmosquitto has a log callback to print its OpenSSL error line (mosquitto_ctrl has none). */
+  opensslLine = true,
+): Promise<number> {
   try {
     await client.connect(options);
     return 0;
@@ -147,7 +153,7 @@ export async function connectClient(cfg: ClientConfig, client: MosquittoClient, 
         return MosqErr.PROXY;
       }
       // libmosquitto's TLS log line goes to stdout (it is a log line), before the error.
-      if (err.opensslError) writeOut(`OpenSSL Error[0]: ${err.opensslError}\n`);
+      if (err.opensslError && opensslLine) writeOut(`OpenSSL Error[0]: ${err.opensslError}\n`);
       errPrintf(cfg, `Unable to connect (${mosquittoStrerror(MosqErr.TLS)}).\n`);
       return MosqErr.TLS;
     }

@@ -8,7 +8,7 @@ import type { Outcome } from './outcome.js';
 import { prepareStderr, writeErr, writeOut } from './output.js';
 import { versionLine, type ClientTool } from './version.js';
 
-export async function startTool(tool: ClientTool, argv: readonly string[]): Promise<ClientConfig | Outcome> {
+export async function startTool(tool: Exclude<ClientTool, 'mosquitto_ctrl'>, argv: readonly string[]): Promise<ClientConfig | Outcome> {
   await prepareStderr();
   const loaded = loadConfig(tool, argv);
   switch (loaded.kind) {

@@ -10,7 +10,7 @@
  * Ctrl-D on an empty line as end of input, and Ctrl-C as an interrupt (exit status 130, where
  * Mosquitto's SIGINT handler exits 0).
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 /** Mosquitto reads each answer with fgets() into a 65500-byte buffer. */
 export const MAX_PASSWORD_LINE = 65499;
@@ -23,8 +23,8 @@ export interface PromptInput extends Readable {
 export interface PromptIo {
   stdin: PromptInput;
   /** Where the prompts go: stdout, or stderr when stdout carries the result (`-c -`). */
-  promptOut: Writable;
-  stderr: Writable;
+  promptOut: TextOut;
+  stderr: TextOut;
 }
 
 export type PromptResult = { ok: true; password: Buffer } | { ok: false; exitCode: number };
@@ -32,7 +32,7 @@ export type PromptResult = { ok: true; password: Buffer } | { ok: false; exitCod
 type LineResult = { kind: 'line'; bytes: Buffer } | { kind: 'eof' } | { kind: 'interrupt' };
 
 /** Reads lines from stdin on demand, leaving stdin paused between reads. */
-class StdinLines {
+export class StdinLines {
   readonly #stdin: PromptInput;
   readonly #raw: boolean;
   #pending: Buffer = Buffer.alloc(0);
@@ -51,9 +51,10 @@ class StdinLines {
     if (this.#raw) this.#stdin.setRawMode?.(quiet);
   }
 
-  async readLine(): Promise<LineResult> {
+  /** One answer: at most `max` bytes (the rest stays for the next read, as with fgets()). */
+  async readLine(max: number = MAX_PASSWORD_LINE): Promise<LineResult> {
     for (;;) {
-      const line = this.#raw ? this.#takeTerminalLine() : this.#takePipeLine();
+      const line = this.#raw ? this.#takeTerminalLine(max) : this.#takePipeLine(max);
       if (line !== undefined) return line;
       if (this.#ended) {
         if (this.#pending.length === 0) return { kind: 'eof' };
@@ -65,24 +66,24 @@ class StdinLines {
     }
   }
 
-  /** A line from a pipe or file: up to `\n`, or MAX_PASSWORD_LINE bytes. */
-  #takePipeLine(): LineResult | undefined {
+  /** A line from a pipe or file: up to `\n`, or `max` bytes. */
+  #takePipeLine(max: number): LineResult | undefined {
     const nl = this.#pending.indexOf(0x0a);
-    if (nl !== -1 && nl < MAX_PASSWORD_LINE) {
+    if (nl !== -1 && nl < max) {
       const bytes = this.#pending.subarray(0, nl + 1);
       this.#pending = this.#pending.subarray(nl + 1);
       return { kind: 'line', bytes };
     }
-    if (this.#pending.length >= MAX_PASSWORD_LINE) {
-      const bytes = this.#pending.subarray(0, MAX_PASSWORD_LINE);
-      this.#pending = this.#pending.subarray(MAX_PASSWORD_LINE);
+    if (this.#pending.length >= max) {
+      const bytes = this.#pending.subarray(0, max);
+      this.#pending = this.#pending.subarray(max);
       return { kind: 'line', bytes };
     }
     return undefined;
   }
 
   /** A line typed on a terminal in raw mode, with a little line editing. */
-  #takeTerminalLine(): LineResult | undefined {
+  #takeTerminalLine(max: number): LineResult | undefined {
     const line: number[] = [];
     for (let i = 0; i < this.#pending.length; i++) {
       const byte = this.#pending[i] ?? 0;
@@ -105,7 +106,7 @@ class StdinLines {
         line.pop();
       } else if (byte === 0x15) {
         line.length = 0;
-      } else if (line.length < MAX_PASSWORD_LINE) {
+      } else if (line.length < max) {
         line.push(byte);
       }
     }
@@ -148,9 +149,34 @@ function stripLineEnd(bytes: Buffer): Buffer {
   return bytes.subarray(0, end);
 }
 
-/** Ask twice; exit status 1 for an empty answer, 2 when they differ, as Mosquitto does. */
-export async function promptPassword(io: PromptIo): Promise<PromptResult> {
-  const lines = new StdinLines(io.stdin);
+/** Where prompts and errors go: anything with a `write` (a stream, or a synchronous writer). */
+export interface TextOut {
+  write(text: string): unknown;
+}
+
+/** get_password()'s outcomes: 0 and the answer, 1 for an empty answer, 2 when the two differ. */
+export type GetPasswordResult =
+  | { readonly rc: 0; readonly password: Buffer }
+  | { readonly rc: 1 | 2 }
+  /** Ctrl-C on a terminal (raw mode sees it as a byte, not a signal). */
+  | { readonly rc: 'interrupt' };
+
+/**
+ * Mosquitto's get_password(prompt, verify_prompt, quiet, ...): the prompt, one line read
+ * without echo, a newline; then the same for `verifyPrompt` when given. An empty answer is rc 1
+ * ("Error: Empty password." unless quiet), two different answers rc 2 ("Error: Passwords do
+ * not match." unless quiet). `maxLine` is what Mosquitto's fgets() reads at most for one
+ * answer (its buffer size less one): longer input is split and the rest answers the next read.
+ * `lines` is shared by every prompt of one run, as C's stdin buffer is.
+ */
+export async function getPassword(
+  lines: StdinLines,
+  out: { promptOut: TextOut; stderr: TextOut },
+  prompt: string,
+  verifyPrompt: string | undefined,
+  quiet: boolean,
+  maxLine: number = MAX_PASSWORD_LINE,
+): Promise<GetPasswordResult> {
   const restore = (): void => lines.setQuiet(false);
   // A signal while the terminal is in raw mode must not leave it without echo.
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -163,33 +189,41 @@ export async function promptPassword(io: PromptIo): Promise<PromptResult> {
   }
   try {
     const answers: Buffer[] = [];
-    for (const prompt of ['Password: ', 'Reenter password: ']) {
+    for (const text of verifyPrompt === undefined ? [prompt] : [prompt, verifyPrompt]) {
       // Quiet before the prompt appears, so an answer typed right after it is never echoed.
       lines.setQuiet(true);
-      io.promptOut.write(prompt);
-      const line = await lines.readLine();
+      out.promptOut.write(text);
+      const line = await lines.readLine(maxLine);
       restore();
       if (line.kind === 'interrupt') {
-        io.promptOut.write('\n');
-        return { ok: false, exitCode: 130 };
+        out.promptOut.write('\n');
+        return { rc: 'interrupt' };
       }
       const password = line.kind === 'line' ? stripLineEnd(line.bytes) : Buffer.alloc(0);
       if (password.length === 0) {
-        io.stderr.write('Error: Empty password.\n');
-        return { ok: false, exitCode: 1 };
+        if (!quiet) out.stderr.write('Error: Empty password.\n');
+        return { rc: 1 };
       }
-      io.promptOut.write('\n');
+      out.promptOut.write('\n');
       answers.push(password);
     }
     const [first, second] = answers;
-    if (first === undefined || second === undefined || !first.equals(second)) {
-      io.stderr.write('Error: Passwords do not match.\n');
-      return { ok: false, exitCode: 2 };
+    if (first === undefined) return { rc: 1 };
+    if (second !== undefined && !first.equals(second)) {
+      if (!quiet) out.stderr.write('Error: Passwords do not match.\n');
+      return { rc: 2 };
     }
-    return { ok: true, password: first };
+    return { rc: 0, password: first };
   } finally {
     restore();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Ask twice; exit status 1 for an empty answer, 2 when they differ, as Mosquitto does. */
+export async function promptPassword(io: PromptIo): Promise<PromptResult> {
+  const r = await getPassword(new StdinLines(io.stdin), io, 'Password: ', 'Reenter password: ', false);
+  if (r.rc === 0) return { ok: true, password: r.password };
+  return { ok: false, exitCode: r.rc === 'interrupt' ? 130 : r.rc };
 }
