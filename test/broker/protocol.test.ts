@@ -340,6 +340,21 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'v5 no-local: a subscription skipped for no-local still counts as a match (PUBACK 0, 2 bytes)',
+    versions: [5],
+    async run(ctx) {
+      const c = await ctx.connected(5, { clientId: 'nolocal-ack' });
+      c.send(m.subscribe(5, 1, [['nla/t', 0x04 | 1]]));
+      await ctx.expect(c, m.suback(5, 1, [1]));
+      c.send(m.publish(5, 'nla/t', 'mine', { qos: 1, mid: 300 }));
+      // Reason 0 without properties is the 2-byte form [MQTT-3.4.2.1]; no 0x10, no delivery.
+      await ctx.expect(c, '4002012c');
+      c.send(m.publish(5, 'nla/other', 'none', { qos: 1, mid: 301 }));
+      await ctx.expect(c, '4003012d10');
+      await ctx.expectSilence(c);
+    },
+  },
+  {
     name: 'overlapping subscriptions: one copy for 3.x, one per subscription (with its id) for v5',
     versions: [4, 5],
     async run(ctx, v) {

@@ -256,7 +256,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   /**
-   * Stores (if retained) and routes one message; returns how many deliveries it matched.
+   * Stores (if retained) and routes one message; returns how many subscriptions matched its
+   * topic, counted as Mosquitto counts "matching subscribers" for PUBACK/PUBREC 0x10: a
+   * subscription skipped for no-local, or denied later by the ACL, still matched.
    * 3.x clients get one copy however many of their subscriptions match (at the highest granted
    * QoS); v5 clients one per matching subscription, each with its identifier (reference 9.3).
    */
@@ -273,7 +275,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const seq = ++this.publishSeq;
     const upgrade = this.settings.upgradeOutgoingQos;
     const dedupe = !this.settings.allowDuplicateMessages;
-    let count = 0;
     // First pass: the highest QoS per deduplicated (3.x) session.
     if (dedupe) {
       for (const sub of subs) {
@@ -301,16 +302,14 @@ export class Broker extends EventEmitter<BrokerEvents> {
         const qos = (upgrade ? sub.qos : Math.min(message.qos, sub.qos)) as QoS;
         this.deliver(s, message, qos, sub.retainAsPublished && message.retain, sub.identifiers);
       }
-      count++;
     }
     for (const group of groups) {
       const sub = group.next((m) => !(m.noLocal && message.origin === m.session.clientId));
       if (!sub) continue;
       const qos = (upgrade ? sub.qos : Math.min(message.qos, sub.qos)) as QoS;
       this.deliver(sub.session, message, qos, sub.retainAsPublished && message.retain, sub.identifiers);
-      count++;
     }
-    return count;
+    return subs.length + groups.length;
   }
 
   /** Hands one message to one session: out now if it can, else into the queue. */
