@@ -291,6 +291,22 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'clients cannot publish to $share topics (v5 PUBACK 0x87); a shared subscriber gets nothing',
+    versions: [4, 5],
+    async run(ctx, v) {
+      const sub = await ctx.connected(5, { clientId: `dshare-s${v}` });
+      sub.send(m.subscribe(5, 1, [[`$share/g/dshare/${v}`, 1], [`$share/g/$share/g/dshare/${v}`, 1]]));
+      await ctx.expect(sub, m.suback(5, 1, [1, 1]));
+      const c = await ctx.connected(v);
+      c.send(m.publish(v, `$share/g/dshare/${v}`, 'x', { qos: 1, mid: 5 }));
+      await ctx.expect(c, v === 5 ? '4003000587' : '40020005');
+      // A bridge's state topic is the one $SYS topic a client may write: v5 hears 0x10 back.
+      c.send(m.publish(v, '$SYS/broker/connection/me/state', '1', { qos: 1, mid: 6 }));
+      await ctx.expect(c, v === 5 ? '4003000610' : '40020006');
+      await ctx.expectSilence(sub);
+    },
+  },
+  {
     name: '$SYS/broker/version is retained; # does not match $ topics',
     versions: [4],
     // Its own broker, so no retained message from another scenario reaches '#'.
