@@ -178,18 +178,27 @@ export class Broker extends EventEmitter<BrokerEvents> {
    */
   attachSession(conn: Connection, clientId: string, clean: boolean, expiry: number): { session: Session; present: boolean } {
     let session = this.sessions.get(clientId);
-    if (session?.connection) {
-      const old = session.connection;
-      this.log.error(`Client ${clientId} already connected, closing old connection.`);
-      old.session = undefined;
-      session.connection = undefined;
-      old.close({ kind: 'takeover', reasonCode: 0x8e });
-      // The old connection's will goes out when the session ends with it (clean take-over).
-      if (clean && session.will) this.publishWill(session);
-    }
-    if (session && clean) {
-      this.removeSession(session);
-      session = undefined;
+    if (session !== undefined) {
+      // As Mosquitto: a session resumes only when it outlives its connections and the client
+      // asks for it; else it ends here. An offline session without expiry still exists while
+      // its delayed will waits (connectionClosed).
+      const resume = !clean && session.persistent;
+      if (session.connection) {
+        const old = session.connection;
+        this.log.error(`Client ${clientId} already connected, closing old connection.`);
+        old.session = undefined;
+        session.connection = undefined;
+        old.close({ kind: 'takeover', reasonCode: 0x8e });
+        // The old connection's will goes out when its session ends here; a delayed will and the
+        // will of a resumed session are dropped, as Mosquitto drops them.
+        if (!resume && session.will?.delay === 0) this.publishWill(session);
+      }
+      // Reconnecting cancels a delayed will [MQTT-3.1.3-9].
+      session.will = undefined;
+      if (!resume) {
+        this.removeSession(session);
+        session = undefined;
+      }
     }
     const present = session !== undefined;
     if (!session) {
@@ -455,12 +464,19 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (!wasConnected || !session || session.connection !== conn) return;
     session.connection = undefined;
     if (this.listenerCount('disconnect') > 0) this.emit('disconnect', session.clientId);
+    let willWaits = false;
     if (session.will && !conn.willSuppressed) {
       const delay = session.will.delay;
-      if (delay > 0 && session.persistent && reason.kind !== 'shutdown') {
-        // Will Delay Interval: wait, unless the session ends first [MQTT-3.1.3-9].
-        const wait = Math.min(delay, session.expiryInterval) * 1000;
-        session.willTimer = setTimeout(() => this.publishWill(session), wait);
+      if (delay > 0 && reason.kind !== 'shutdown') {
+        // Will Delay Interval: wait, unless the session ends first [MQTT-3.1.3-9]. As in
+        // Mosquitto, a session without expiry waits too: it ends when the will goes out, and a
+        // reconnect before that cancels the will (attachSession).
+        willWaits = true;
+        const wait = (session.persistent ? Math.min(delay, session.expiryInterval) : delay) * 1000;
+        session.willTimer = setTimeout(() => {
+          this.publishWill(session);
+          if (!session.persistent && session.connection === undefined) this.removeSession(session);
+        }, wait);
         session.willTimer.unref?.();
       } else {
         this.publishWill(session);
@@ -469,7 +485,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
       session.will = undefined;
     }
     if (!session.persistent) {
-      this.removeSession(session);
+      if (willWaits) this.clearSessionState(session);
+      else this.removeSession(session);
     } else {
       session.disconnectedAt = Date.now();
       if (this.journal !== undefined && session.journaled) this.journal.sessionDetached(session);
@@ -513,6 +530,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private removeSession(session: Session): void {
     session.clearTimers();
     if (this.journal !== undefined && session.journaled) this.journal.sessionEnded(session);
+    this.clearSessionState(session);
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+  }
+
+  /** Drops a session's subscriptions and messages (it has ended, or ends once its will is out). */
+  private clearSessionState(session: Session): void {
     for (const [filter, sub] of session.subscriptions) {
       const treeFilter = sub.group !== undefined ? filter.slice(8 + sub.group.length) : filter;
       this.tree.remove(session, treeFilter, sub.group);
@@ -521,7 +544,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
     session.inflight.clear();
     session.queue.clear();
     session.incomingQos2.clear();
-    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    session.inflightBytes = 0;
+    session.queuedBytes = 0;
   }
 
   get versionString(): string {
