@@ -463,6 +463,32 @@ const scenarios: Scenario[] = [
       await ctx.expectSilence(sub);
     },
   },
+  {
+    name: 'v5 message expiry in an offline queue: the expired message is dropped and its packet id skipped, as Mosquitto numbers on queueing',
+    versions: [5],
+    async run(ctx) {
+      const keep = { clientId: 'expq-s', clean: false, props: m.props(m.propU32(0x11, 60)) };
+      const sub = await ctx.connected(5, keep);
+      sub.send(m.subscribe(5, 1, [['expq/t', 1]]));
+      await ctx.expect(sub, m.suback(5, 1, [1]));
+      sub.send(m.disconnect(5));
+      await ctx.expectClosed(sub);
+      const pub = await ctx.connected(5, { clientId: 'expq-p' });
+      pub.send(m.publish(5, 'expq/t', 'short', { qos: 1, mid: 1, props: m.props(m.propU32(2, 1)) }));
+      await ctx.expect(pub, m.puback(5, 1));
+      pub.send(m.publish(5, 'expq/t', 'plain', { qos: 1, mid: 2 }));
+      await ctx.expect(pub, m.puback(5, 2));
+      // Mosquitto counts expiry in whole seconds: a 1 s message is surely gone after 2.1 s.
+      await new Promise((r) => setTimeout(r, 2100));
+      const again = await ctx.connected(5, keep, true);
+      await ctx.expect(again, m.publish(5, 'expq/t', 'plain', { qos: 1, mid: 2 }));
+      again.send(m.puback(5, 2));
+      await ctx.expectSilence(again);
+      again.send(m.disconnect(5));
+      const clean = await ctx.connected(5, { clientId: 'expq-s' }, false);
+      clean.send(m.disconnect(5));
+    },
+  },
 ];
 
 runScenarios('broker protocol', scenarios);

@@ -386,7 +386,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
       session.queuedBytes -= out.message.payload.length;
       if (out.message.isExpired(now) || out.qos === 0) {
         journal?.dequeue(session, 0);
-        if (out.qos === 0 && !out.message.isExpired(now)) this.writePublish(conn, session, out.message, 0, out.retain, false, 0, out.subscriptionIdentifiers, now);
+        if (out.qos === 0) {
+          if (!out.message.isExpired(now)) this.writePublish(conn, session, out.message, 0, out.retain, false, 0, out.subscriptionIdentifiers, now);
+        } else {
+          // Mosquitto numbers a QoS 1/2 delivery when it is queued, so one that expires in the
+          // queue leaves a gap in the packet ids the client sees: skip its id the same way.
+          session.allocatePacketId();
+        }
         continue;
       }
       out.packetId = session.allocatePacketId();
