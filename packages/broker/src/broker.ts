@@ -441,9 +441,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
       else if (aliases.size < conn.outgoingAliasMax) aliases.set(message.topic, (alias = aliases.size + 1));
     }
     const buf = message.encode(conn.protocolVersion, qos, retain, dup, packetId, subIds, now, conn.listener.mountPoint, alias, omitTopic);
-    if (session.maxPacketSize > 0 && buf.length > session.maxPacketSize) {
-      // Never send more than the client's Maximum Packet Size [MQTT-3.1.2-24]; the message is dropped.
-      this.log.debug(`Dropping too large outgoing PUBLISH for ${session.clientId} (${buf.length} bytes)`);
+    // Never send more than the client's Maximum Packet Size [MQTT-3.1.2-24]; the message is
+    // dropped and its QoS 1/2 flow ends here. Mosquitto 2.0.20 leaves the fixed header's first
+    // byte out of the size it compares (and logs the remaining length): so do we, or a packet
+    // one byte over would be dropped where Mosquitto sends it.
+    if (session.maxPacketSize > 0 && buf.length - 1 > session.maxPacketSize) {
+      const remaining = buf.length - 1 - (buf[1]! < 0x80 ? 1 : buf[2]! < 0x80 ? 2 : buf[3]! < 0x80 ? 3 : 4);
+      this.log.notice(`Dropping too large outgoing PUBLISH for ${session.clientId} (${remaining} bytes)`);
       // The client never saw this alias: take it back.
       if (alias !== undefined && !omitTopic) conn.outgoingAliases!.delete(message.topic);
       if (packetId !== 0) this.completeDelivery(session, packetId);
