@@ -291,6 +291,22 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'clients cannot publish to $share topics (v5 PUBACK 0x87); a shared subscriber gets nothing',
+    versions: [4, 5],
+    async run(ctx, v) {
+      const sub = await ctx.connected(5, { clientId: `dshare-s${v}` });
+      sub.send(m.subscribe(5, 1, [[`$share/g/dshare/${v}`, 1], [`$share/g/$share/g/dshare/${v}`, 1]]));
+      await ctx.expect(sub, m.suback(5, 1, [1, 1]));
+      const c = await ctx.connected(v);
+      c.send(m.publish(v, `$share/g/dshare/${v}`, 'x', { qos: 1, mid: 5 }));
+      await ctx.expect(c, v === 5 ? '4003000587' : '40020005');
+      // A bridge's state topic is the one $SYS topic a client may write: v5 hears 0x10 back.
+      c.send(m.publish(v, '$SYS/broker/connection/me/state', '1', { qos: 1, mid: 6 }));
+      await ctx.expect(c, v === 5 ? '4003000610' : '40020006');
+      await ctx.expectSilence(sub);
+    },
+  },
+  {
     name: '$SYS/broker/version is retained; # does not match $ topics',
     versions: [4],
     // Its own broker, so no retained message from another scenario reaches '#'.
@@ -336,6 +352,21 @@ const scenarios: Scenario[] = [
       c.send(m.subscribe(5, 1, [['nl/t', 0x04]]));
       await ctx.expect(c, m.suback(5, 1, [0]));
       c.send(m.publish(5, 'nl/t', 'mine'));
+      await ctx.expectSilence(c);
+    },
+  },
+  {
+    name: 'v5 no-local: a subscription skipped for no-local still counts as a match (PUBACK 0, 2 bytes)',
+    versions: [5],
+    async run(ctx) {
+      const c = await ctx.connected(5, { clientId: 'nolocal-ack' });
+      c.send(m.subscribe(5, 1, [['nla/t', 0x04 | 1]]));
+      await ctx.expect(c, m.suback(5, 1, [1]));
+      c.send(m.publish(5, 'nla/t', 'mine', { qos: 1, mid: 300 }));
+      // Reason 0 without properties is the 2-byte form [MQTT-3.4.2.1]; no 0x10, no delivery.
+      await ctx.expect(c, '4002012c');
+      c.send(m.publish(5, 'nla/other', 'none', { qos: 1, mid: 301 }));
+      await ctx.expect(c, '4003012d10');
       await ctx.expectSilence(c);
     },
   },
@@ -430,6 +461,57 @@ const scenarios: Scenario[] = [
       const left = p.readUInt32BE(14);
       assert.ok(left <= 3600 && left >= 3590, `remaining expiry ${left}`);
       await ctx.expectSilence(sub);
+    },
+  },
+  {
+    name: 'v5 message expiry in an offline queue: the expired message is dropped and its packet id skipped, as Mosquitto numbers on queueing',
+    versions: [5],
+    async run(ctx) {
+      const keep = { clientId: 'expq-s', clean: false, props: m.props(m.propU32(0x11, 60)) };
+      const sub = await ctx.connected(5, keep);
+      sub.send(m.subscribe(5, 1, [['expq/t', 1]]));
+      await ctx.expect(sub, m.suback(5, 1, [1]));
+      sub.send(m.disconnect(5));
+      await ctx.expectClosed(sub);
+      const pub = await ctx.connected(5, { clientId: 'expq-p' });
+      pub.send(m.publish(5, 'expq/t', 'short', { qos: 1, mid: 1, props: m.props(m.propU32(2, 1)) }));
+      await ctx.expect(pub, m.puback(5, 1));
+      pub.send(m.publish(5, 'expq/t', 'plain', { qos: 1, mid: 2 }));
+      await ctx.expect(pub, m.puback(5, 2));
+      // Mosquitto counts expiry in whole seconds: a 1 s message is surely gone after 2.1 s.
+      await new Promise((r) => setTimeout(r, 2100));
+      const again = await ctx.connected(5, keep, true);
+      await ctx.expect(again, m.publish(5, 'expq/t', 'plain', { qos: 1, mid: 2 }));
+      again.send(m.puback(5, 2));
+      await ctx.expectSilence(again);
+      again.send(m.disconnect(5));
+      const clean = await ctx.connected(5, { clientId: 'expq-s' }, false);
+      clean.send(m.disconnect(5));
+    },
+  },
+  {
+    name: "v5 client Maximum Packet Size: a larger PUBLISH is dropped, its QoS 1 flow ends; the size is compared without the first header byte, as Mosquitto does",
+    versions: [5],
+    async run(ctx) {
+      const c = await ctx.connected(5, { clientId: 'maxps', props: m.props(m.propU32(0x27, 20)) });
+      c.send(m.subscribe(5, 1, [['maxps/t', 1]]));
+      await ctx.expect(c, m.suback(5, 1, [1]));
+      c.send(m.publish(5, 'maxps/t', '123456789012345678', { qos: 1, mid: 1 }));
+      await ctx.expect(c, m.puback(5, 1));
+      c.send(m.pingreq());
+      await ctx.expect(c, m.pingresp(), 'the oversize delivery is dropped');
+      // 21 bytes on the wire, 20 without the first byte: Mosquitto sends it. The dropped
+      // delivery used packet id 1.
+      const fits = m.publish(5, 'maxps/t', '1234567', { qos: 1, mid: 2 });
+      assert.equal(fits.length, 21);
+      c.send(m.publish(5, 'maxps/t', '1234567', { qos: 1, mid: 2 }));
+      const got = new Set([hex(await c.next()), hex(await c.next())]);
+      assert.deepEqual(got, new Set([hex(m.puback(5, 2)), hex(fits)]));
+      c.send(m.puback(5, 2));
+      // One byte more is dropped again.
+      c.send(m.publish(5, 'maxps/t', '12345678', { qos: 1, mid: 3 }));
+      await ctx.expect(c, m.puback(5, 3));
+      await ctx.expectSilence(c);
     },
   },
 ];

@@ -192,18 +192,27 @@ export class Broker extends EventEmitter<BrokerEvents> {
    */
   attachSession(conn: Connection, clientId: string, clean: boolean, expiry: number): { session: Session; present: boolean } {
     let session = this.sessions.get(clientId);
-    if (session?.connection) {
-      const old = session.connection;
-      this.log.error(`Client ${clientId} already connected, closing old connection.`);
-      old.session = undefined;
-      session.connection = undefined;
-      old.close({ kind: 'takeover', reasonCode: 0x8e });
-      // The old connection's will goes out when the session ends with it (clean take-over).
-      if (clean && session.will) this.publishWill(session);
-    }
-    if (session && clean) {
-      this.removeSession(session);
-      session = undefined;
+    if (session !== undefined) {
+      // As Mosquitto: a session resumes only when it outlives its connections and the client
+      // asks for it; else it ends here. An offline session without expiry still exists while
+      // its delayed will waits (connectionClosed).
+      const resume = !clean && session.persistent;
+      if (session.connection) {
+        const old = session.connection;
+        this.log.error(`Client ${clientId} already connected, closing old connection.`);
+        old.session = undefined;
+        session.connection = undefined;
+        old.close({ kind: 'takeover', reasonCode: 0x8e });
+        // The old connection's will goes out when its session ends here; a delayed will and the
+        // will of a resumed session are dropped, as Mosquitto drops them.
+        if (!resume && session.will?.delay === 0) this.publishWill(session);
+      }
+      // Reconnecting cancels a delayed will [MQTT-3.1.3-9].
+      session.will = undefined;
+      if (!resume) {
+        this.removeSession(session);
+        session = undefined;
+      }
     }
     const present = session !== undefined;
     if (!session) {
@@ -270,7 +279,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   /**
-   * Stores (if retained) and routes one message; returns how many deliveries it matched.
+   * Stores (if retained) and routes one message; returns how many subscriptions matched its
+   * topic, counted as Mosquitto counts "matching subscribers" for PUBACK/PUBREC 0x10: a
+   * subscription skipped for no-local, or denied later by the ACL, still matched.
    * 3.x clients get one copy however many of their subscriptions match (at the highest granted
    * QoS); v5 clients one per matching subscription, each with its identifier (reference 9.3).
    */
@@ -287,7 +298,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const seq = ++this.publishSeq;
     const upgrade = this.settings.upgradeOutgoingQos;
     const dedupe = !this.settings.allowDuplicateMessages;
-    let count = 0;
     // First pass: the highest QoS per deduplicated (3.x) session.
     if (dedupe) {
       for (const sub of subs) {
@@ -315,16 +325,14 @@ export class Broker extends EventEmitter<BrokerEvents> {
         const qos = (upgrade ? sub.qos : Math.min(message.qos, sub.qos)) as QoS;
         this.deliver(s, message, qos, sub.retainAsPublished && message.retain, sub.identifiers);
       }
-      count++;
     }
     for (const group of groups) {
       const sub = group.next((m) => !(m.noLocal && message.origin === m.session.clientId));
       if (!sub) continue;
       const qos = (upgrade ? sub.qos : Math.min(message.qos, sub.qos)) as QoS;
       this.deliver(sub.session, message, qos, sub.retainAsPublished && message.retain, sub.identifiers);
-      count++;
     }
-    return count;
+    return subs.length + groups.length;
   }
 
   /** Hands one message to one session: out now if it can, else into the queue. */
@@ -392,7 +400,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
       session.queuedBytes -= out.message.payload.length;
       if (out.message.isExpired(now) || out.qos === 0) {
         journal?.dequeue(session, 0);
-        if (out.qos === 0 && !out.message.isExpired(now)) this.writePublish(conn, session, out.message, 0, out.retain, false, 0, out.subscriptionIdentifiers, now);
+        if (out.qos === 0) {
+          if (!out.message.isExpired(now)) this.writePublish(conn, session, out.message, 0, out.retain, false, 0, out.subscriptionIdentifiers, now);
+        } else {
+          // Mosquitto numbers a QoS 1/2 delivery when it is queued, so one that expires in the
+          // queue leaves a gap in the packet ids the client sees: skip its id the same way.
+          session.allocatePacketId();
+        }
         continue;
       }
       out.packetId = session.allocatePacketId();
@@ -441,9 +455,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
       else if (aliases.size < conn.outgoingAliasMax) aliases.set(message.topic, (alias = aliases.size + 1));
     }
     const buf = message.encode(conn.protocolVersion, qos, retain, dup, packetId, subIds, now, conn.listener.mountPoint, alias, omitTopic);
-    if (session.maxPacketSize > 0 && buf.length > session.maxPacketSize) {
-      // Never send more than the client's Maximum Packet Size [MQTT-3.1.2-24]; the message is dropped.
-      this.log.debug(`Dropping too large outgoing PUBLISH for ${session.clientId} (${buf.length} bytes)`);
+    // Never send more than the client's Maximum Packet Size [MQTT-3.1.2-24]; the message is
+    // dropped and its QoS 1/2 flow ends here. Mosquitto 2.0.20 leaves the fixed header's first
+    // byte out of the size it compares (and logs the remaining length): so do we, or a packet
+    // one byte over would be dropped where Mosquitto sends it.
+    if (session.maxPacketSize > 0 && buf.length - 1 > session.maxPacketSize) {
+      const remaining = buf.length - 1 - (buf[1]! < 0x80 ? 1 : buf[2]! < 0x80 ? 2 : buf[3]! < 0x80 ? 3 : 4);
+      this.log.notice(`Dropping too large outgoing PUBLISH for ${session.clientId} (${remaining} bytes)`);
       // The client never saw this alias: take it back.
       if (alias !== undefined && !omitTopic) conn.outgoingAliases!.delete(message.topic);
       if (packetId !== 0) this.completeDelivery(session, packetId);
@@ -470,12 +488,19 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (!wasConnected || !session || session.connection !== conn) return;
     session.connection = undefined;
     if (this.listenerCount('disconnect') > 0) this.emit('disconnect', session.clientId);
+    let willWaits = false;
     if (session.will && !conn.willSuppressed) {
       const delay = session.will.delay;
-      if (delay > 0 && session.persistent && reason.kind !== 'shutdown') {
-        // Will Delay Interval: wait, unless the session ends first [MQTT-3.1.3-9].
-        const wait = Math.min(delay, session.expiryInterval) * 1000;
-        session.willTimer = setTimeout(() => this.publishWill(session), wait);
+      if (delay > 0 && reason.kind !== 'shutdown') {
+        // Will Delay Interval: wait, unless the session ends first [MQTT-3.1.3-9]. As in
+        // Mosquitto, a session without expiry waits too: it ends when the will goes out, and a
+        // reconnect before that cancels the will (attachSession).
+        willWaits = true;
+        const wait = (session.persistent ? Math.min(delay, session.expiryInterval) : delay) * 1000;
+        session.willTimer = setTimeout(() => {
+          this.publishWill(session);
+          if (!session.persistent && session.connection === undefined) this.removeSession(session);
+        }, wait);
         session.willTimer.unref?.();
       } else {
         this.publishWill(session);
@@ -484,7 +509,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
       session.will = undefined;
     }
     if (!session.persistent) {
-      this.removeSession(session);
+      if (willWaits) this.clearSessionState(session);
+      else this.removeSession(session);
     } else {
       session.disconnectedAt = Date.now();
       if (this.journal !== undefined && session.journaled) this.journal.sessionDetached(session);
@@ -528,6 +554,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private removeSession(session: Session): void {
     session.clearTimers();
     if (this.journal !== undefined && session.journaled) this.journal.sessionEnded(session);
+    this.clearSessionState(session);
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+  }
+
+  /** Drops a session's subscriptions and messages (it has ended, or ends once its will is out). */
+  private clearSessionState(session: Session): void {
     for (const [filter, sub] of session.subscriptions) {
       const treeFilter = sub.group !== undefined ? filter.slice(8 + sub.group.length) : filter;
       this.tree.remove(session, treeFilter, sub.group);
@@ -537,7 +569,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
     session.queue.clear();
     session.incomingQos2.clear();
     session.incomingResends = undefined;
-    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    session.inflightBytes = 0;
+    session.queuedBytes = 0;
   }
 
   get versionString(): string {

@@ -111,7 +111,7 @@ export interface PluginHost {
   /**
    * Publishes a message from the broker itself (mosquitto_broker_publish): routed to every
    * matching subscriber, or given to one client's session with `clientId`. Returns how many
-   * deliveries it made.
+   * subscriptions matched (1 for `clientId` when that session exists).
    */
   publish(topic: string, payload: Uint8Array | string, options?: PluginPublishOptions): number;
 }

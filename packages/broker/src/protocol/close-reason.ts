@@ -11,6 +11,7 @@ export type CloseKind =
   | 'protocol'
   | 'malformed'
   | 'not-authorised'
+  | 'acl-denied' // refused by an ACL before CONNACK (a will to $CONTROL/)
   | 'oversize-packet'
   | 'not-allowed' // QoS too high, retain not supported, topic alias invalid
   | 'takeover'
@@ -38,6 +39,8 @@ export function closeLogLine(kind: CloseKind, id: string): string | undefined {
       return `Client ${id} disconnected due to malformed packet.`;
     case 'not-authorised':
       return `Client ${id} disconnected, not authorised.`;
+    case 'acl-denied':
+      return `Bad socket read/write on client ${id}: Access denied by ACL.`;
     case 'oversize-packet':
       return `Client ${id} disconnected due to oversize packet.`;
     case 'not-allowed':

@@ -62,7 +62,6 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   if (will) {
     if (will.retain && !settings.retainAvailable && v === 5) return refuse(0, ReasonCode.RetainNotSupported);
     if (will.qos > listener.maxQos && v === 5) return refuse(0, ReasonCode.QoSNotSupported);
-    if (will.topic.startsWith('$CONTROL/')) return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
     const responseTopic = will.properties?.responseTopic;
     if (responseTopic !== undefined && !isValidTopicName(responseTopic)) return refuse(0, ReasonCode.ProtocolError);
     if (settings.messageSizeLimit > 0 && will.payload.length > settings.messageSizeLimit) {
@@ -84,6 +83,9 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
   if (settings.clientIdPrefixes !== undefined && !clientId.startsWith(settings.clientIdPrefixes)) {
     return refuse(RC_NOT_AUTHORIZED, ReasonCode.NotAuthorized);
   }
+  // A will may not go to $CONTROL/ (the plugins' request topics), checked with the listener's
+  // mount point in front as Mosquitto 2.0.20 reads the will: the connection ends without CONNACK.
+  if (will && ((listener.mountPoint ?? '') + will.topic).startsWith('$CONTROL/')) return conn.close({ kind: 'acl-denied' });
 
   // Credentials (step 8): password files and plugins plug in here with the auth issue.
   // use_identity_as_username / use_subject_as_username: the TLS layer already derived the user

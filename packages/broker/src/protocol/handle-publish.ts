@@ -69,8 +69,9 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
   if (settings.messageSizeLimit > 0 && packet.payload.length > settings.messageSizeLimit) {
     conn.debug(`Dropped too large PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
     dropReason = ReasonCode.PacketTooLarge;
-  } else if (topic.startsWith('$SYS') && (topic.length === 4 || topic.charCodeAt(4) === 0x2f) && !isBridgeStateTopic(topic)) {
-    // Clients may not write to $SYS, except bridges' state topics (reference 3.2).
+  } else if (topic.charCodeAt(0) === 0x24 /* $ */ && isDeniedDollarTopic(topic)) {
+    // Clients may not write to $SYS, except bridges' state topics (reference 3.2), nor to
+    // $share topics: those name shared subscriptions, never messages (as Mosquitto's ACL check).
     conn.debug(`Denied PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
     dropReason = ReasonCode.NotAuthorized;
   } else if (broker.security.authorize && !broker.security.authorize(conn, 'write', topic, packet.qos, packet.retain)) {
@@ -154,6 +155,12 @@ function sendPubrec(conn: Connection, packetId: number, rc: number): void {
 function hasAny(props: Properties): boolean {
   for (const _ in props) return true;
   return false;
+}
+
+/** Whether a `$` topic is closed to client writes. */
+function isDeniedDollarTopic(topic: string): boolean {
+  if (topic.startsWith('$SYS') && (topic.length === 4 || topic.charCodeAt(4) === 0x2f)) return !isBridgeStateTopic(topic);
+  return topic.startsWith('$share');
 }
 
 /** `$SYS/broker/connection/<id>/state`, where a remote bridge reports itself. */
