@@ -214,7 +214,7 @@ test('a C plugin (.so), a module without pluginInit and (on Node 20) a .ts file 
   const tsPlugin = join(work, 'typed.ts');
   writeFileSync(tsPlugin, 'export function pluginInit(host: unknown): void {}\n');
   for (const [path, why] of [
-    ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', 'skeeter loads JavaScript plugins only (.js, .mjs, .cjs); a C plugin (.so) cannot be loaded.'],
+    ['/usr/lib/x86_64-linux-gnu/mosquitto_payload_modification.so', 'skeeter loads JavaScript plugins only (.js, .mjs, .cjs); a C plugin (.so) cannot be loaded.'],
     [noInit, 'the module does not export a pluginInit(host, options) function.'],
     [tsPlugin, `this Node.js (${process.version}) cannot load TypeScript: compile the plugin to JavaScript first (e.g. \`npx tsc\` or \`npx esbuild plugin.ts --format=esm --platform=node --outfile=plugin.mjs\`) and name the .mjs/.js file.`],
   ] as const) {

@@ -142,7 +142,7 @@ export class BrokerSecurity {
       hooks.message = (client, message) => this.message(client, message);
     }
     if (plugins.some((p) => p.control.size > 0)) {
-      hooks.control = (client, message) => this.control(client, message);
+      hooks.control = (client, message, ack) => this.control(client, message, ack);
     }
     if (plugins.some((p) => p.connect.length > 0)) {
       hooks.connected = (client) => pluginNotify(this.#pluginsFor(client), 'connect', clientView(client));
@@ -196,22 +196,29 @@ export class BrokerSecurity {
 
   /**
    * The control event (control__process): the one callback registered for exactly this topic,
-   * whatever the client's listener (control callbacks are the broker's, as in 2.0). Returns its
-   * reason string, if any; a throw is logged.
+   * whatever the client's listener (control callbacks are the broker's, as in 2.0). `ack` gets
+   * its reason string, if any; what it published is sent after that. A throw is logged.
    */
-  control(client: ClientInfo, message: Readonly<MessageEvent>): string | undefined {
+  control(client: ClientInfo, message: Readonly<MessageEvent>, ack: (reasonString: string | undefined) => void): void {
     for (const p of this.allPlugins()) {
       const cb = p.control.get(message.topic);
       if (cb === undefined) continue;
+      const held: Array<() => void> = [];
+      let reason: string | undefined;
+      p.held = held;
       try {
         const r = cb(clientView(client), message);
-        return typeof r === 'object' && r !== null && typeof r.reasonString === 'string' ? r.reasonString : undefined;
+        if (typeof r === 'object' && r !== null && typeof r.reasonString === 'string') reason = r.reasonString;
       } catch (e) {
         p.failed('control', e);
-        return undefined;
+      } finally {
+        p.held = undefined;
       }
+      ack(reason);
+      for (const send of held) send();
+      return;
     }
-    return undefined;
+    ack(undefined);
   }
 
   /** The message event for one PUBLISH; false rejects it. */
