@@ -219,7 +219,8 @@ export class CommandRunner {
     client.textDescription = textDescription.value;
     if (password.value !== undefined) client.password = hashNewPassword(password.value);
     if (clientId.value !== undefined && clientId.value.length > 0) client.clientId = clientId.value;
-    if (roles !== 'absent') for (const l of roles) data.addClientRole(client, l.role, l.priority);
+    // As in 2.0.20, the roles do not list the new client (a change to them does not kick it).
+    if (roles !== 'absent') for (const l of roles) data.addClientRole(client, l.role, l.priority, false);
     data.clients.add(client);
     for (const g of groups) data.addGroupClient(client, g.group, g.priority);
     this.#fx.save();
@@ -461,7 +462,8 @@ export class CommandRunner {
     const group = new Group(groupname);
     group.textName = textName.value;
     group.textDescription = textDescription.value;
-    if (roles !== 'absent') for (const l of roles) data.addGroupRole(group, l.role, l.priority);
+    // As in 2.0.20, the roles do not list the new group (a change to them does not kick its clients).
+    if (roles !== 'absent') for (const l of roles) data.addGroupRole(group, l.role, l.priority, false);
     data.groups.add(group);
     this.#log(`createGroup | groupname=${groupname}`);
     this.#fx.save();
@@ -602,10 +604,7 @@ export class CommandRunner {
     }
     if (textName.ok) group.textName = textName.value;
     if (textDescription.ok) group.textDescription = textDescription.value;
-    if (roles !== 'absent') {
-      data.removeAllGroupRoles(group);
-      for (const l of roles) data.addGroupRole(group, l.role, l.priority);
-    }
+    if (roles !== 'absent') data.replaceGroupRoles(group, roles);
     this.#fx.save();
     this.reply(C, undefined, cd);
     this.#kickGroup(group);

@@ -9,10 +9,16 @@
  * - a group's (and a role's) clients by user name;
  * - a role's ACLs of one type by priority, highest first, equal priorities in the order added.
  *
- * All names are byte strings (see cjson.ts). Unlike 2.0.20, which links a role to the client or
- * group only one way when createClient, createGroup or modifyGroup names it (so a later change
- * of the role neither kicks those clients nor, on deleteRole, unlinks them from the role it
- * frees), both directions are always kept.
+ * All names are byte strings (see cjson.ts).
+ *
+ * A role's own lists of clients and groups (role->clientlist, role->grouplist) only say whom
+ * a change of the role kicks. They are kept as 2.0.20 keeps them, which is not always the
+ * reverse of the client's and group's role lists: roles given by createClient or createGroup,
+ * and the new roles of modifyGroup, are not entered there (so changing such a role kicks
+ * nobody until the next restart reads the file), and a group stays listed in the roles
+ * modifyGroup took from it. The ACL checks only use the client's and group's own lists, which
+ * are always right; and deleting a role or group removes every link to it (where 2.0.20 would
+ * keep pointers to freed memory).
  */
 import { isValidTopicFilter } from '@skeeter/codec';
 
@@ -130,7 +136,9 @@ export class Role {
   textName: string | undefined;
   textDescription: string | undefined;
   acls: RoleAcls = emptyAcls();
+  /** role->clientlist: the clients a change of the role kicks. */
   readonly clients: ClientLink[] = [];
+  /** role->grouplist: the groups whose clients a change of the role kicks. */
   readonly groups: GroupLink[] = [];
   readonly name: string;
   constructor(name: string) {
@@ -196,30 +204,44 @@ export class DynsecData {
   defaultAccess: DefaultAccess = { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: false };
   anonymousGroup: Group | undefined;
 
-  /** dynsec_rolelist__client_add: false when the client already has the role. */
-  addClientRole(client: Client, role: Role, priority: number): boolean {
+  /**
+   * dynsec_rolelist__client_add; with `listed` false, dynsec_rolelist__add (createClient): the
+   * role does not list the client. false when the client already has the role.
+   */
+  addClientRole(client: Client, role: Role, priority: number, listed = true): boolean {
     if (client.roles.some((l) => l.role === role)) return false;
     insertSorted(client.roles, { role, priority }, roleOrder);
-    if (!role.clients.some((l) => l.client === client)) insertSorted(role.clients, { client, priority }, clientOrder);
+    if (listed && !role.clients.some((l) => l.client === client)) insertSorted(role.clients, { client, priority }, clientOrder);
     return true;
   }
 
+  /** dynsec_rolelist__client_remove: nothing changes when the client does not have the role. */
   removeClientRole(client: Client, role: Role): void {
-    removeWhere(client.roles, (l) => l.role === role);
+    if (!removeWhere(client.roles, (l) => l.role === role)) return;
     removeWhere(role.clients, (l) => l.client === client);
   }
 
-  /** dynsec_rolelist__group_add: false when the group already has the role. */
-  addGroupRole(group: Group, role: Role, priority: number): boolean {
+  /**
+   * dynsec_rolelist__group_add; with `listed` false, dynsec_rolelist__add (createGroup,
+   * modifyGroup). false when the group already has the role.
+   */
+  addGroupRole(group: Group, role: Role, priority: number, listed = true): boolean {
     if (group.roles.some((l) => l.role === role)) return false;
     insertSorted(group.roles, { role, priority }, roleOrder);
-    if (!role.groups.some((l) => l.group === group)) insertSorted(role.groups, { group, priority }, groupOrder);
+    if (listed && !role.groups.some((l) => l.group === group)) insertSorted(role.groups, { group, priority }, groupOrder);
     return true;
   }
 
+  /** dynsec_rolelist__group_remove: from the group's roles and the role's groups, each if there. */
   removeGroupRole(group: Group, role: Role): void {
     removeWhere(group.roles, (l) => l.role === role);
     removeWhere(role.groups, (l) => l.group === group);
+  }
+
+  /** modifyGroup's new role list: the group's roles replaced, the roles' own lists untouched. */
+  replaceGroupRoles(group: Group, links: readonly RoleLink[]): void {
+    group.roles = [];
+    for (const l of links) insertSorted(group.roles, l, roleOrder);
   }
 
   /** dynsec_groups__add_client: false when the client is already in the group. */
@@ -254,24 +276,31 @@ export class DynsecData {
   deleteClient(client: Client): void {
     this.removeClientFromAllGroups(client);
     this.removeAllClientRoles(client);
+    for (const role of this.roles.all()) removeWhere(role.clients, (l) => l.client === client);
     this.clients.delete(client);
   }
 
   deleteGroup(group: Group): void {
     this.removeAllGroupRoles(group);
     this.removeAllGroupClients(group);
+    for (const role of this.roles.all()) removeWhere(role.groups, (l) => l.group === group);
     this.groups.delete(group);
     if (this.anonymousGroup === group) this.anonymousGroup = undefined;
   }
 
+  /** The role and every link to it, listed or not. */
   deleteRole(role: Role): void {
-    for (const { client } of [...role.clients]) this.removeClientRole(client, role);
-    for (const { group } of [...role.groups]) this.removeGroupRole(group, role);
+    for (const client of this.clients.all()) removeWhere(client.roles, (l) => l.role === role);
+    for (const group of this.groups.all()) removeWhere(group.roles, (l) => l.role === role);
+    role.clients.length = 0;
+    role.groups.length = 0;
     this.roles.delete(role);
   }
 }
 
-function removeWhere<T>(list: T[], pred: (x: T) => boolean): void {
+function removeWhere<T>(list: T[], pred: (x: T) => boolean): boolean {
   const i = list.findIndex(pred);
-  if (i !== -1) list.splice(i, 1);
+  if (i === -1) return false;
+  list.splice(i, 1);
+  return true;
 }
