@@ -17,7 +17,7 @@ export const DEFAULT_ITERATIONS = 101;
 
 /** What a command may do outside the data. */
 export interface Effects {
-  /** dynsec__config_save. */
+  /** dynsec__config_save: the config changed and is to be saved (once, after the whole payload). */
   save(): void;
   /** mosquitto_kick_client_by_username(username, false); undefined: every anonymous client. */
   kick(username: string | undefined): void;

@@ -1,8 +1,9 @@
 /**
  * The dynamic-security config file (plugin_opt_config_file) in Mosquitto 2.0.20's format:
- * read at start (dynsec__config_load), written after every change (dynsec__config_save) with
- * cJSON_Print's layout and 2.0.20's member order, through `<file>.new` and a rename so the file
- * is never seen half written.
+ * read at start (dynsec__config_load), written after every command payload that changed
+ * something (2.0.20 writes after each command of the payload: the file it ends with is the
+ * same) with cJSON_Print's layout and 2.0.20's member order, through `<file>.new` and a rename
+ * so the file is never seen half written.
  *
  * Loading skips what 2.0.20 skips (entries without a name, duplicates, links to unknown roles,
  * groups or clients, clients whose salt or hash is not 12 or 64 bytes of base64). A file that

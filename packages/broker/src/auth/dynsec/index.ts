@@ -67,10 +67,13 @@ export function dynsecPluginInit(host: PluginHost, options: ReadonlyArray<{ key:
 /** dynsec_control_callback: one payload of commands in, one response out. */
 function control(host: PluginHost, data: DynsecData, configFile: string, client: ClientInfo, payload: Uint8Array): void {
   const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1');
+  // One save for the whole payload, before the answer goes out: 2.0.20 rewrites the file after
+  // every command of the batch, which ends in the same file, but a batch of a thousand
+  // commands would then hold the broker for a thousand synced writes.
+  let dirty = false;
   const effects: Effects = {
     save: () => {
-      const error = saveConfigFile(configFile, data);
-      if (error !== undefined) host.log('error', error);
+      dirty = true;
     },
     kick: (username) => {
       if (username === undefined) {
@@ -90,6 +93,10 @@ function control(host: PluginHost, data: DynsecData, configFile: string, client:
     const commands = getItem(tree, 'commands');
     if (Array.isArray(commands)) runner.run(commands);
     else runner.reply('Unknown command', 'Invalid/missing commands', undefined);
+  }
+  if (dirty) {
+    const error = saveConfigFile(configFile, data);
+    if (error !== undefined) host.log('error', error);
   }
   const response = Buffer.from(printCompact({ responses: runner.responses }), 'latin1');
   if (response.length > MAX_PAYLOAD) return;
