@@ -155,9 +155,11 @@ export class BrokerSecurity {
 
   /**
    * Basic authentication (mosquitto_unpwd_check), for every client that does not use extended
-   * authentication, with or without a user name. The built-in password file runs first and
-   * defers for clients without a user name; then the plugins in order; the first answer that
-   * is not "defer" wins. Nothing registered in the scope: allowed exactly when anonymous
+   * authentication, with or without a user name. The plugins run first, in order, then the
+   * built-in password file (which defers for clients without a user name): Mosquitto 2.0
+   * registers the file's check after the plugins' callbacks, so a plugin's answer is final
+   * (checked with the Dynamic Security plugin on 2.0.20 and Debian's 2.0.11). The first answer
+   * that is not "defer" wins. Nothing registered in the scope: allowed exactly when anonymous
    * clients are (whatever the user name). Everyone deferred: allowed only for a client without
    * a user name on a listener that allows anonymous clients.
    */
@@ -176,8 +178,8 @@ export class BrokerSecurity {
       return file!.check(user, password).then((r) => r === 'allow');
     }
     return (async () => {
-      let verdict = file === undefined || user === undefined ? 'defer' : await file.check(user, password);
-      if (verdict === 'defer') verdict = await pluginBasicAuth(plugins, client, user, password);
+      let verdict = await pluginBasicAuth(plugins, client, user, password);
+      if (verdict === 'defer' && file !== undefined && user !== undefined) verdict = await file.check(user, password);
       return verdict === 'defer' ? user === undefined && anonymous : verdict === 'allow';
     })();
   }
@@ -240,12 +242,16 @@ export class BrokerSecurity {
     if (!this.#listeners.has(client.listener)) return true;
     const scope = this.#scope(client.listener);
     if (scope === undefined) return true;
-    // The built-in ACL file runs first and never defers when configured.
+    // The plugins first, then the built-in ACL file, which never defers (Mosquitto 2.0 registers
+    // its check after the plugins' callbacks). Nothing registered: everything allowed; consulted
+    // and all deferred: denied. (No filtered copy of the list: this runs for every delivery.)
+    if (scope.plugins.length > 0 && scope.plugins.some(hasAclCheck)) {
+      const verdict = pluginAclCheck(scope.plugins, client, access, topic, qos, retain);
+      if (verdict !== 'defer') return verdict === 'allow';
+      return scope.aclFile !== undefined && scope.aclFile.check(client, access, topic, this.log);
+    }
     if (scope.aclFile !== undefined) return scope.aclFile.check(client, access, topic, this.log);
-    // Nothing registered: everything allowed. Consulted and all deferred: denied. (No filtered
-    // copy of the list: this runs for every delivery.)
-    if (!scope.plugins.some(hasAclCheck)) return true;
-    return pluginAclCheck(scope.plugins, client, access, topic, qos, retain) === 'allow';
+    return true;
   }
 
   /**
