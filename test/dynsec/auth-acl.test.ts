@@ -5,6 +5,10 @@
  * anonymous group) and the clients it kicks when their rights change, as Mosquitto 2.0.20.
  */
 import assert from 'node:assert/strict';
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RawClient } from '../helpers/raw-client.js';
 import * as m from '../helpers/mqtt-bytes.js';
@@ -233,4 +237,41 @@ test('a role given by createClient does not list the client, as in 2.0.20: chang
     c.send(m.subscribe(5, 1, [['t', 0]]));
     assert.equal(hex(await c.next()), hex(m.suback(5, 1, [0])));
   });
+});
+
+test('with a password_file and an acl_file too, dynsec answers first and the files decide what it defers, as in 2.0.20', { timeout: 60_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'skeeter-dynsec-files-'));
+  const line = (user: string, pw: string): string => {
+    const salt = randomBytes(12);
+    return `${user}:$7$101$${salt.toString('base64')}$${pbkdf2Sync(pw, salt, 101, 64, 'sha512').toString('base64')}`;
+  };
+  // The files would refuse the administrator: it is in the password file with another password,
+  // and the ACL file gives it nothing.
+  writeFileSync(join(work, 'pw'), [line('boss', 'file-pw'), line('other', 'other-pw')].join('\n') + '\n');
+  writeFileSync(join(work, 'acl'), 'user other\ntopic readwrite other/#\n');
+  const b = await startDynsec({ work, fixture: 'admin-only.json', extra: [`password_file ${join(work, 'pw')}`, `acl_file ${join(work, 'acl')}`] });
+  const clients: RawClient[] = [];
+  try {
+    const login = async (o: m.ConnectOptions): Promise<string> => {
+      const r = await connectClient(b.port, 4, o);
+      clients.push(r.c);
+      return hex(r.connack);
+    };
+    assert.equal(await login({ clientId: 'b1', username: 'boss', password: 'file-pw' }), hex(m.connack(4, 5)), 'dynsec refuses first');
+    assert.equal(await login({ clientId: 'o1', username: 'other', password: 'other-pw' }), hex(m.connack(4, 0)), 'unknown to dynsec: the file decides');
+    const admin = await Admin.open(b.port);
+    try {
+      assert.match(await admin.send([{ command: 'listRoles' }]), /"totalCount":1/, 'dynsec allows the commands before the ACL file is asked');
+    } finally {
+      admin.close();
+    }
+    const other = clients[1]!;
+    other.send(m.subscribe(4, 1, [['other/#', 0]]), m.publish(4, 'other/x', 'via the file'));
+    assert.equal(hex(await other.next()), hex(m.suback(4, 1, [0])));
+    assert.equal(hex(await other.next()), hex(m.publish(4, 'other/x', 'via the file')));
+  } finally {
+    for (const c of clients) c.close();
+    await b.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
 });
