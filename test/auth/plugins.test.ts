@@ -153,14 +153,41 @@ test('acl-check: allow, deny, all-defer = deny, throw = deny', { timeout: 30_000
   }
 });
 
-test('the built-in password file runs before plugins: its refusal is final', { timeout: 30_000 }, async () => {
+test('plugins run before the built-in password file: a plugin\'s refusal is final, its defer leaves the file to decide', { timeout: 30_000 }, async () => {
   const pw = join(work, 'pw');
-  writeFileSync(pw, passwordLine('alice', 'file-pw') + '\n');
+  writeFileSync(pw, [passwordLine('alice', 'file-pw'), passwordLine('defer-me', 'dm-pw')].join('\n') + '\n');
   const r = await start([`password_file ${pw}`, `plugin ${plugin}`, 'plugin_opt_users alice=a-pw,bob=b-pw', 'plugin_opt_writable ok/']);
   try {
-    assert.equal(await connack(r.port, { username: 'alice', password: 'file-pw' }), 0);
-    assert.equal(await connack(r.port, { username: 'alice', password: 'a-pw' }), 5);
-    assert.equal(await connack(r.port, { username: 'bob', password: 'b-pw' }), 5);
+    assert.equal(await connack(r.port, { username: 'alice', password: 'file-pw' }), 5, 'the plugin refuses before the file is asked');
+    assert.equal(await connack(r.port, { username: 'alice', password: 'a-pw' }), 0);
+    assert.equal(await connack(r.port, { username: 'bob', password: 'b-pw' }), 0, 'not in the file, allowed by the plugin');
+    assert.equal(await connack(r.port, { username: 'defer-me', password: 'dm-pw' }), 0, 'the plugin defers, the file allows');
+    assert.equal(await connack(r.port, { username: 'defer-me', password: 'wrong' }), 5);
+  } finally {
+    await r.broker.stop();
+  }
+});
+
+test('acl-check runs before the built-in ACL file: a plugin\'s answer is final, its defer leaves the file to decide', { timeout: 30_000 }, async () => {
+  const acl = join(work, 'acl-order');
+  // The file would allow none of ok/x (the plugin allows it) and only defer/yes of the deferred topics.
+  writeFileSync(acl, 'user alice\ntopic readwrite defer/yes\ntopic read #\n');
+  const r = await start([`acl_file ${acl}`, `plugin ${plugin}`, 'plugin_opt_users alice=a-pw', 'plugin_opt_writable ok/']);
+  try {
+    const c = await RawClient.open(r.port);
+    try {
+      c.send(m.connect(4, { clientId: 'acl-order', username: 'alice', password: 'a-pw' }));
+      assert.equal((await c.next())?.toString('hex'), m.connack(4, 0).toString('hex'));
+      c.send(m.subscribe(4, 1, [['#', 0]]));
+      assert.equal((await c.next())?.toString('hex'), m.suback(4, 1, [0]).toString('hex'));
+      c.send(m.publish(4, 'defer/no', 'file denies'));
+      c.send(m.publish(4, 'defer/yes', 'file allows'));
+      c.send(m.publish(4, 'ok/x', 'plugin allows'));
+      assert.equal((await c.next())?.toString('hex'), m.publish(4, 'defer/yes', 'file allows').toString('hex'));
+      assert.equal((await c.next())?.toString('hex'), m.publish(4, 'ok/x', 'plugin allows').toString('hex'));
+    } finally {
+      c.close();
+    }
   } finally {
     await r.broker.stop();
   }
@@ -214,7 +241,7 @@ test('a C plugin (.so), a module without pluginInit and (on Node 20) a .ts file 
   const tsPlugin = join(work, 'typed.ts');
   writeFileSync(tsPlugin, 'export function pluginInit(host: unknown): void {}\n');
   for (const [path, why] of [
-    ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', 'skeeter loads JavaScript plugins only (.js, .mjs, .cjs); a C plugin (.so) cannot be loaded.'],
+    ['/usr/lib/x86_64-linux-gnu/mosquitto_payload_modification.so', 'skeeter loads JavaScript plugins only (.js, .mjs, .cjs); a C plugin (.so) cannot be loaded.'],
     [noInit, 'the module does not export a pluginInit(host, options) function.'],
     [tsPlugin, `this Node.js (${process.version}) cannot load TypeScript: compile the plugin to JavaScript first (e.g. \`npx tsc\` or \`npx esbuild plugin.ts --format=esm --platform=node --outfile=plugin.mjs\`) and name the .mjs/.js file.`],
   ] as const) {

@@ -76,9 +76,11 @@ export interface SecurityHooks {
   message?(client: ClientInfo, message: MessageEvent): boolean;
   /**
    * A client's PUBLISH to a `$CONTROL/` topic (MOSQ_EVT_CONTROL): never delivered, handed to the
-   * plugin registered for exactly that topic. Returns the reason string for the MQTT 5 ack, if any.
+   * plugin registered for exactly that topic. Calls `ack` once, with the reason string for the
+   * MQTT 5 ack if any, before sending what the plugin published meanwhile (as Mosquitto sends
+   * plugin messages on its next loop pass, after the PUBACK).
    */
-  control?(client: ClientInfo, message: Readonly<MessageEvent>): string | undefined;
+  control?(client: ClientInfo, message: Readonly<MessageEvent>, ack: (reasonString: string | undefined) => void): void;
   /** A client was accepted and sent its CONNACK (2.1's MOSQ_EVT_CONNECT). */
   connected?(client: ClientInfo): void;
   /** An accepted client has gone (MOSQ_EVT_DISCONNECT); `reason` is the close kind. */

@@ -142,7 +142,7 @@ export class BrokerSecurity {
       hooks.message = (client, message) => this.message(client, message);
     }
     if (plugins.some((p) => p.control.size > 0)) {
-      hooks.control = (client, message) => this.control(client, message);
+      hooks.control = (client, message, ack) => this.control(client, message, ack);
     }
     if (plugins.some((p) => p.connect.length > 0)) {
       hooks.connected = (client) => pluginNotify(this.#pluginsFor(client), 'connect', clientView(client));
@@ -155,9 +155,11 @@ export class BrokerSecurity {
 
   /**
    * Basic authentication (mosquitto_unpwd_check), for every client that does not use extended
-   * authentication, with or without a user name. The built-in password file runs first and
-   * defers for clients without a user name; then the plugins in order; the first answer that
-   * is not "defer" wins. Nothing registered in the scope: allowed exactly when anonymous
+   * authentication, with or without a user name. The plugins run first, in order, then the
+   * built-in password file (which defers for clients without a user name): Mosquitto 2.0
+   * registers the file's check after the plugins' callbacks, so a plugin's answer is final
+   * (checked with the Dynamic Security plugin on 2.0.20 and Debian's 2.0.11). The first answer
+   * that is not "defer" wins. Nothing registered in the scope: allowed exactly when anonymous
    * clients are (whatever the user name). Everyone deferred: allowed only for a client without
    * a user name on a listener that allows anonymous clients.
    */
@@ -176,8 +178,8 @@ export class BrokerSecurity {
       return file!.check(user, password).then((r) => r === 'allow');
     }
     return (async () => {
-      let verdict = file === undefined || user === undefined ? 'defer' : await file.check(user, password);
-      if (verdict === 'defer') verdict = await pluginBasicAuth(plugins, client, user, password);
+      let verdict = await pluginBasicAuth(plugins, client, user, password);
+      if (verdict === 'defer' && file !== undefined && user !== undefined) verdict = await file.check(user, password);
       return verdict === 'defer' ? user === undefined && anonymous : verdict === 'allow';
     })();
   }
@@ -196,22 +198,29 @@ export class BrokerSecurity {
 
   /**
    * The control event (control__process): the one callback registered for exactly this topic,
-   * whatever the client's listener (control callbacks are the broker's, as in 2.0). Returns its
-   * reason string, if any; a throw is logged.
+   * whatever the client's listener (control callbacks are the broker's, as in 2.0). `ack` gets
+   * its reason string, if any; what it published is sent after that. A throw is logged.
    */
-  control(client: ClientInfo, message: Readonly<MessageEvent>): string | undefined {
+  control(client: ClientInfo, message: Readonly<MessageEvent>, ack: (reasonString: string | undefined) => void): void {
     for (const p of this.allPlugins()) {
       const cb = p.control.get(message.topic);
       if (cb === undefined) continue;
+      const held: Array<() => void> = [];
+      let reason: string | undefined;
+      p.held = held;
       try {
         const r = cb(clientView(client), message);
-        return typeof r === 'object' && r !== null && typeof r.reasonString === 'string' ? r.reasonString : undefined;
+        if (typeof r === 'object' && r !== null && typeof r.reasonString === 'string') reason = r.reasonString;
       } catch (e) {
         p.failed('control', e);
-        return undefined;
+      } finally {
+        p.held = undefined;
       }
+      ack(reason);
+      for (const send of held) send();
+      return;
     }
-    return undefined;
+    ack(undefined);
   }
 
   /** The message event for one PUBLISH; false rejects it. */
@@ -233,12 +242,16 @@ export class BrokerSecurity {
     if (!this.#listeners.has(client.listener)) return true;
     const scope = this.#scope(client.listener);
     if (scope === undefined) return true;
-    // The built-in ACL file runs first and never defers when configured.
+    // The plugins first, then the built-in ACL file, which never defers (Mosquitto 2.0 registers
+    // its check after the plugins' callbacks). Nothing registered: everything allowed; consulted
+    // and all deferred: denied. (No filtered copy of the list: this runs for every delivery.)
+    if (scope.plugins.length > 0 && scope.plugins.some(hasAclCheck)) {
+      const verdict = pluginAclCheck(scope.plugins, client, access, topic, qos, retain);
+      if (verdict !== 'defer') return verdict === 'allow';
+      return scope.aclFile !== undefined && scope.aclFile.check(client, access, topic, this.log);
+    }
     if (scope.aclFile !== undefined) return scope.aclFile.check(client, access, topic, this.log);
-    // Nothing registered: everything allowed. Consulted and all deferred: denied. (No filtered
-    // copy of the list: this runs for every delivery.)
-    if (!scope.plugins.some(hasAclCheck)) return true;
-    return pluginAclCheck(scope.plugins, client, access, topic, qos, retain) === 'allow';
+    return true;
   }
 
   /**

@@ -48,12 +48,12 @@ export async function installBrokerSecurity(broker: Broker, config: BrokerConfig
     kickClient: (id, withWill) => {
       const conn = broker.sessions.get(id)?.connection;
       if (conn === undefined || conn.state !== 'connected') return false;
-      kick(conn, withWill);
+      kick(broker, conn, withWill);
       return true;
     },
     kickClientsByUsername: (username, withWill) => {
       const conns = [...broker.connections].filter((c) => c.state === 'connected' && c.username === username);
-      for (const c of conns) kick(c, withWill);
+      for (const c of conns) kick(broker, c, withWill);
       return conns.length;
     },
     clients: () => [...broker.connections].filter((c) => c.state === 'connected'),
@@ -97,9 +97,21 @@ function brokerPublish(broker: Broker, topic: string, payload: Uint8Array, optio
   return 1;
 }
 
-/** An administrative disconnect: DISCONNECT 0x98 on MQTT 5, as Debian's 2.0.11 sends it. */
-function kick(conn: Connection, withWill: boolean): void {
+/**
+ * An administrative disconnect (Mosquitto's disconnect_client): DISCONNECT 0x98 on MQTT 5, as
+ * Debian's 2.0.11 sends it. A session that outlives the connection first loses the
+ * subscriptions the ACLs no longer allow (check_subscription_acls, 2.0.20), so a client kicked
+ * because its roles changed does not keep receiving through old subscriptions.
+ */
+function kick(broker: Broker, conn: Connection, withWill: boolean): void {
   if (!withWill) conn.willSuppressed = true;
+  const session = conn.session;
+  const authorize = broker.security.authorize;
+  if (session !== undefined && session.persistent && authorize !== undefined) {
+    for (const filter of [...session.subscriptions.keys()]) {
+      if (!authorize(conn, 'subscribe', filter, 0, false)) broker.unsubscribe(session, filter);
+    }
+  }
   conn.close({ kind: 'admin', reasonCode: 0x98 });
 }
 

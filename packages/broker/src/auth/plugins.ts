@@ -14,14 +14,18 @@
  * as mosquitto_callback_register returns MOSQ_ERR_NOT_SUPPORTED for events it does not offer.
  *
  * A path that is not a JavaScript module (a C `.so`) is refused with Mosquitto's load-error
- * lines and exit status 13. A callback that throws is logged and counts as 'deny'.
+ * lines and exit status 13, except `mosquitto_dynamic_security.so` (in any directory), which
+ * loads skeeter's own Dynamic Security plugin (dynsec/). A callback that throws is logged and
+ * counts as 'deny'.
  */
-import { extname, resolve } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Properties, QoS } from '@skeeter/codec';
+import { isValidTopicName, type Properties, type QoS } from '@skeeter/codec';
 import type { PluginConfig } from '../config/types.js';
 import type { LogType } from '../settings.js';
 import type { AclAccess, ClientInfo, ExtendedAuthResult, ExtendedAuthStep, MessageEvent } from '../security.js';
+import { DYNSEC_LIBRARY, dynsecPluginInit } from './dynsec/index.js';
+import { PluginInitError } from './plugin-init-error.js';
 
 export type PluginVerdict = 'allow' | 'deny' | 'defer';
 
@@ -102,8 +106,11 @@ export interface PluginHost {
    * will is published only with `withWill`. false when there is no such client.
    */
   kickClient(clientId: string, withWill?: boolean): boolean;
-  /** The same for every client with this user name; returns how many were kicked. */
-  kickClientsByUsername(username: string, withWill?: boolean): number;
+  /**
+   * The same for every client with this user name (undefined: every client without one, as
+   * mosquitto_kick_client_by_username(NULL) does); returns how many were kicked.
+   */
+  kickClientsByUsername(username: string | undefined, withWill?: boolean): number;
   /** The clients connected now. */
   clients(): ClientInfo[];
   /** The connected client with this id (mosquitto_client_* getters), or undefined. */
@@ -111,7 +118,9 @@ export interface PluginHost {
   /**
    * Publishes a message from the broker itself (mosquitto_broker_publish): routed to every
    * matching subscriber, or given to one client's session with `clientId`. Returns how many
-   * subscriptions matched (1 for `clientId` when that session exists).
+   * subscriptions matched (1 for `clientId` when that session exists). Inside a control callback
+   * the message waits until the request has been acknowledged (Mosquitto queues plugin messages
+   * for its next loop pass, after the PUBACK), and 0 is returned.
    */
   publish(topic: string, payload: Uint8Array | string, options?: PluginPublishOptions): number;
 }
@@ -120,7 +129,7 @@ export interface PluginHost {
 export interface PluginBroker {
   log(level: LogType, text: string): void;
   kickClient(clientId: string, withWill: boolean): boolean;
-  kickClientsByUsername(username: string, withWill: boolean): number;
+  kickClientsByUsername(username: string | undefined, withWill: boolean): number;
   clients(): ClientInfo[];
   publish?(topic: string, payload: Uint8Array, options: PluginPublishOptions): number;
 }
@@ -139,6 +148,8 @@ export class LoadedPlugin {
   readonly control = new Map<string, ControlCallback>();
   readonly extAuthStart: ExtAuthCallback[] = [];
   readonly extAuthContinue: ExtAuthCallback[] = [];
+  /** While a control callback runs: its publishes, sent after the request's acknowledgement. */
+  held: Array<() => void> | undefined;
   readonly #log: (level: LogType, text: string) => void;
 
   constructor(path: string, options: Record<string, string>, log: (level: LogType, text: string) => void) {
@@ -198,22 +209,27 @@ export async function loadPlugins(configs: readonly PluginConfig[], broker: Plug
   for (const config of configs) {
     const path = config.path;
     broker.log('information', `Loading plugin: ${path}`);
-    const ext = extname(path);
-    if (TS_EXTENSIONS.has(ext) && !canStripTypes()) {
-      return fail(
-        path,
-        `this Node.js (${process.version}) cannot load TypeScript: compile the plugin to JavaScript first ` +
-          '(e.g. `npx tsc` or `npx esbuild plugin.ts --format=esm --platform=node --outfile=plugin.mjs`) and name the .mjs/.js file.',
-      );
-    }
-    if (!JS_EXTENSIONS.has(ext) && !TS_EXTENSIONS.has(ext)) {
-      return fail(path, 'skeeter loads JavaScript plugins only (.js, .mjs, .cjs); a C plugin (.so) cannot be loaded.');
-    }
     let module: { pluginInit?: unknown };
-    try {
-      module = (await import(pathToFileURL(resolve(path)).href)) as { pluginInit?: unknown };
-    } catch (e) {
-      return fail(path, e instanceof Error ? e.message : String(e));
+    if (basename(path) === DYNSEC_LIBRARY) {
+      // Not a file to open: skeeter's own implementation of that plugin.
+      module = { pluginInit: (h: PluginHost) => dynsecPluginInit(h, config.options) };
+    } else {
+      const ext = extname(path);
+      if (TS_EXTENSIONS.has(ext) && !canStripTypes()) {
+        return fail(
+          path,
+          `this Node.js (${process.version}) cannot load TypeScript: compile the plugin to JavaScript first ` +
+            '(e.g. `npx tsc` or `npx esbuild plugin.ts --format=esm --platform=node --outfile=plugin.mjs`) and name the .mjs/.js file.',
+        );
+      }
+      if (!JS_EXTENSIONS.has(ext) && !TS_EXTENSIONS.has(ext)) {
+        return fail(path, 'skeeter loads JavaScript plugins only (.js, .mjs, .cjs); a C plugin (.so) cannot be loaded.');
+      }
+      try {
+        module = (await import(pathToFileURL(resolve(path)).href)) as { pluginInit?: unknown };
+      } catch (e) {
+        return fail(path, e instanceof Error ? e.message : String(e));
+      }
     }
     if (typeof module.pluginInit !== 'function') return fail(path, 'the module does not export a pluginInit(host, options) function.');
     const options: Record<string, string> = {};
@@ -260,14 +276,24 @@ export async function loadPlugins(configs: readonly PluginConfig[], broker: Plug
         return c === undefined ? undefined : clientView(c);
       },
       publish(topic, payload, publishOptions = {}) {
-        if (broker.publish === undefined) throw new Error('publishing is not available here');
+        const publish = broker.publish;
+        if (publish === undefined) throw new Error('publishing is not available here');
         const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-        return broker.publish(topic, bytes, publishOptions);
+        if (plugin.held !== undefined) {
+          if (!isValidTopicName(topic)) throw new Error(`invalid topic "${topic}"`);
+          plugin.held.push(() => void publish(topic, bytes, publishOptions));
+          return 0;
+        }
+        return publish(topic, bytes, publishOptions);
       },
     };
     try {
       await (module.pluginInit as (h: PluginHost, o: Readonly<Record<string, string>>) => unknown)(host, options);
     } catch (e) {
+      if (e instanceof PluginInitError) {
+        broker.log('error', `Error: ${e.message}`);
+        return { ok: false, exitCode: e.rc, plugins };
+      }
       broker.log('error', `Error: Plugin "${path}" returned an error when initialising: ${e instanceof Error ? e.message : String(e)}`);
       return { ok: false, exitCode: 13, plugins };
     }

@@ -9,13 +9,17 @@ import { PacketType, type Properties, type PublishPacket } from '@skeeter/codec'
 import type { Connection } from './connection.js';
 
 export function handleControlPublish(conn: Connection, packet: PublishPacket, topic: string, properties: Properties | undefined): void {
-  const reasonString = conn.broker.security.control?.(conn, { topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, properties });
-  const ackProps: Properties = conn.protocolVersion === 5 && reasonString !== undefined ? { reasonString } : {};
-  if (packet.qos === 1) {
-    conn.debug(`Sending PUBACK to ${conn.clientId} (m${packet.packetId}, rc0)`);
-    conn.sendPacket({ type: PacketType.Puback, packetId: packet.packetId, reasonCode: 0, properties: ackProps });
-  } else if (packet.qos === 2) {
-    conn.debug(`Sending PUBREC to ${conn.clientId} (m${packet.packetId}, rc0)`);
-    conn.sendPacket({ type: PacketType.Pubrec, packetId: packet.packetId, reasonCode: 0, properties: ackProps });
-  }
+  const ack = (reasonString: string | undefined): void => {
+    const ackProps: Properties = conn.protocolVersion === 5 && reasonString !== undefined ? { reasonString } : {};
+    if (packet.qos === 1) {
+      conn.debug(`Sending PUBACK to ${conn.clientId} (m${packet.packetId}, rc0)`);
+      conn.sendPacket({ type: PacketType.Puback, packetId: packet.packetId, reasonCode: 0, properties: ackProps });
+    } else if (packet.qos === 2) {
+      conn.debug(`Sending PUBREC to ${conn.clientId} (m${packet.packetId}, rc0)`);
+      conn.sendPacket({ type: PacketType.Pubrec, packetId: packet.packetId, reasonCode: 0, properties: ackProps });
+    }
+  };
+  const control = conn.broker.security.control;
+  if (control === undefined) ack(undefined);
+  else control(conn, { topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, properties }, ack);
 }
