@@ -132,7 +132,9 @@ describe('mosquitto_ctrl packets', { concurrency: 4 }, () => {
           await withFake({ answer: '{"responses":[{"command":"x"}]}' }, async (fake, dir) => {
             await runCtrl({ bin, args: ['-p', String(fake.port), ...args, 'dynsec', 'addRoleACL', 'r"é', 'subscribeLiteral', 't/#', 'allow', '-5'], cwd: dir });
             await fake.connections[0]?.done;
-            seen.push(fake.connections.flatMap((c) => c.packets.map((p) => p.toString('hex'))));
+            // Debian's 2.0.11 tool sometimes gets a DISCONNECT out before it closes (a race with
+            // its own socket close); 2.0.20's never sends one. Compare everything before it.
+            seen.push(fake.connections.flatMap((c) => c.packets.map((p) => p.toString('hex'))).filter((h) => h !== 'e000'));
           });
         }
         assert.deepEqual(seen[0], seen[1], args.join(' '));
