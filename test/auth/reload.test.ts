@@ -176,6 +176,31 @@ for (const target of targets) {
       }
     });
 
+    test('per_listener_settings: options before any listener line stay with the `port` listener across a reload', { timeout: 60_000 }, async () => {
+      const acl = join(work, `${target.oracle ? 'o' : 's'}-acl-default`);
+      writeFileSync(acl, 'topic readwrite open/#\n');
+      const broker = await startBroker({
+        oracle: target.oracle,
+        wholeConfig: (port) => ['per_listener_settings true', `port ${port}`, 'allow_anonymous true', `acl_file ${acl}`],
+      });
+      const clients: RawClient[] = [];
+      try {
+        for (const round of ['before', 'after']) {
+          if (round === 'after') await reload(broker);
+          const c = await connected(broker.port, 4, { clientId: `dl-${round}` });
+          clients.push(c);
+          c.send(m.subscribe(4, 1, [['#', 0]]));
+          assert.equal(hex(await c.next()), hex(m.suback(4, 1, [0])));
+          c.send(m.publish(4, 'closed/x', 'denied'));
+          c.send(m.publish(4, 'open/x', round));
+          assert.equal(hex(await c.next()), hex(m.publish(4, 'open/x', round)), `the ACL holds ${round} the reload`);
+        }
+      } finally {
+        for (const c of clients) c.close();
+        await broker.stop();
+      }
+    });
+
     test('per_listener_settings: a reload re-checks each client against its own listener', { timeout: 60_000 }, async () => {
       const pw = join(work, `${target.oracle ? 'o' : 's'}-plr-pw`);
       writeFileSync(pw, [passwordLine('ann', 'ann-pw'), passwordLine('ben', 'ben-pw')].join('\n') + '\n');
