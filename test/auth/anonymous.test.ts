@@ -80,6 +80,22 @@ for (const oracle of hasDebianMosquitto() ? [false, true] : [false]) {
     }
   });
 
+  test(`per_listener_settings: the \`port\` listener without allow_anonymous admits anonymous clients until a reload (${who})`, { timeout: 60_000 }, async () => {
+    const second = await freePort();
+    // Only the default listener (from `port`) is left unset; the explicit one defaults to false.
+    const b = await startBroker({ oracle, wholeConfig: (port) => ['per_listener_settings true', `port ${port}`, `listener ${second} 127.0.0.1`] });
+    try {
+      assert.deepEqual([await code(b.port, 4, {}), await code(b.port, 5, {}), await code(second, 4, {})], [0, 0, 5]);
+      const before = b.stderr().split('Reloading config.').length;
+      process.kill(b.pid, 'SIGHUP');
+      for (let i = 0; i < 100 && b.stderr().split('Reloading config.').length === before; i++) await new Promise((r) => setTimeout(r, 50));
+      // The reload gives every listener the 2.0 default, as Mosquitto's does.
+      assert.deepEqual([await code(b.port, 4, {}), await code(second, 4, {})], [5, 5]);
+    } finally {
+      await b.stop();
+    }
+  });
+
   test(`a refused login is logged as Mosquitto does: CONNACK to the address, then <unknown> (${who})`, { timeout: 60_000 }, async () => {
     const b = await startBroker({ oracle, verbose: true, config: [`password_file ${pw}`, 'allow_anonymous false'] });
     try {

@@ -138,6 +138,69 @@ for (const target of targets) {
       }
     });
 
+    test('a reload that revokes read access drops what an offline session had queued there, leaving gaps in its packet ids', { timeout: 60_000 }, async () => {
+      const acl = join(work, `${target.oracle ? 'o' : 's'}-acl-queued`);
+      writeFileSync(acl, 'topic readwrite q/one\ntopic readwrite q/two\n');
+      const broker = await startBroker({ config: [`acl_file ${acl}`, 'allow_anonymous true'], oracle: target.oracle });
+      const clients: RawClient[] = [];
+      try {
+        const keep = { clientId: 'acl-q', clean: false };
+        const sub = await connected(broker.port, 4, keep);
+        clients.push(sub);
+        sub.send(m.subscribe(4, 1, [['q/one', 1], ['q/two', 1]]));
+        assert.equal(hex(await sub.next()), hex(m.suback(4, 1, [1, 1])));
+        sub.send(m.disconnect(4));
+        assert.equal(hex(await sub.next()), 'CLOSED');
+        const pub = await connected(broker.port, 4, { clientId: 'acl-q-pub' });
+        clients.push(pub);
+        for (const [mid, topic, payload] of [[1, 'q/one', 'm1'], [2, 'q/two', 'm2'], [3, 'q/one', 'm3']] as const) {
+          pub.send(m.publish(4, topic, payload, { qos: 1, mid }));
+          assert.equal(hex(await pub.next()), hex(m.puback(4, mid)));
+        }
+        writeFileSync(acl, 'topic readwrite q/one\n');
+        await reload(broker);
+        const again = await RawClient.open(broker.port);
+        clients.push(again);
+        again.send(m.connect(4, keep));
+        assert.equal(hex(await again.next()), hex(m.connack(4, 0, true)));
+        // m2 is gone; it had packet id 2 when it was queued, so m3 keeps 3.
+        assert.equal(hex(await again.next()), hex(m.publish(4, 'q/one', 'm1', { qos: 1, mid: 1 })));
+        assert.equal(hex(await again.next()), hex(m.publish(4, 'q/one', 'm3', { qos: 1, mid: 3 })));
+        again.send(m.puback(4, 1));
+        again.send(m.puback(4, 3));
+        again.send(m.pingreq());
+        assert.equal(hex(await again.next()), hex(m.pingresp()));
+      } finally {
+        for (const c of clients) c.close();
+        await broker.stop();
+      }
+    });
+
+    test('per_listener_settings: options before any listener line stay with the `port` listener across a reload', { timeout: 60_000 }, async () => {
+      const acl = join(work, `${target.oracle ? 'o' : 's'}-acl-default`);
+      writeFileSync(acl, 'topic readwrite open/#\n');
+      const broker = await startBroker({
+        oracle: target.oracle,
+        wholeConfig: (port) => ['per_listener_settings true', `port ${port}`, 'allow_anonymous true', `acl_file ${acl}`],
+      });
+      const clients: RawClient[] = [];
+      try {
+        for (const round of ['before', 'after']) {
+          if (round === 'after') await reload(broker);
+          const c = await connected(broker.port, 4, { clientId: `dl-${round}` });
+          clients.push(c);
+          c.send(m.subscribe(4, 1, [['#', 0]]));
+          assert.equal(hex(await c.next()), hex(m.suback(4, 1, [0])));
+          c.send(m.publish(4, 'closed/x', 'denied'));
+          c.send(m.publish(4, 'open/x', round));
+          assert.equal(hex(await c.next()), hex(m.publish(4, 'open/x', round)), `the ACL holds ${round} the reload`);
+        }
+      } finally {
+        for (const c of clients) c.close();
+        await broker.stop();
+      }
+    });
+
     test('per_listener_settings: a reload re-checks each client against its own listener', { timeout: 60_000 }, async () => {
       const pw = join(work, `${target.oracle ? 'o' : 's'}-plr-pw`);
       writeFileSync(pw, [passwordLine('ann', 'ann-pw'), passwordLine('ben', 'ben-pw')].join('\n') + '\n');

@@ -42,6 +42,8 @@ export interface StartOptions {
   localOnly?: boolean;
   /** Listen on this port instead of a fresh free one (e.g. to restart a broker in place). */
   port?: number;
+  /** The whole config, given the port (no `listener` line nor allow_anonymous is added). */
+  wholeConfig?: (port: number) => string[];
 }
 
 export const hasDebianMosquitto = (): boolean =>
@@ -56,8 +58,8 @@ export async function startBroker(options: StartOptions = {}): Promise<RunningBr
   if (options.localOnly) {
     args.push('-p', String(port));
   } else {
-    const lines = [`listener ${port} 127.0.0.1`, ...(options.config ?? [])];
-    if (!lines.some((l) => l.startsWith('allow_anonymous'))) lines.push('allow_anonymous true');
+    const lines = options.wholeConfig ? options.wholeConfig(port) : [`listener ${port} 127.0.0.1`, ...(options.config ?? [])];
+    if (!options.wholeConfig && !lines.some((l) => l.startsWith('allow_anonymous'))) lines.push('allow_anonymous true');
     if (options.oracle && process.getuid?.() === 0) lines.push('user root');
     const conf = join(dir, 'test.conf');
     writeFileSync(conf, lines.join('\n') + '\n');

@@ -221,6 +221,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     } else {
       // Reconnecting cancels a delayed will and the expiry countdown [MQTT-3.1.3-9].
       session.clearTimers();
+      if (this.security.authorize !== undefined) this.dropDeniedMessages(session, conn);
     }
     session.connection = conn;
     session.lastClient = conn;
@@ -241,6 +242,35 @@ export class Broker extends EventEmitter<BrokerEvents> {
       }
     }
     return { session, present };
+  }
+
+  /**
+   * A resumed session keeps only the messages the client may still have, checked as Mosquitto
+   * does at every CONNECT (the ACLs may have been reloaded, the user name may differ): outgoing
+   * ones against read access, held incoming QoS 2 ones against write access, each with the
+   * message's own QoS and retain flag. Off the hot path: runs once per resumed session.
+   * Denied queued messages stay in the queue, marked, until flushQueue reaches them: Mosquitto
+   * numbered them when they were queued, so each leaves a gap in the packet ids in its place.
+   */
+  private dropDeniedMessages(session: Session, client: Connection): void {
+    const authorize = this.security.authorize!;
+    const journal = session.journaled ? this.journal : undefined;
+    const readable = (out: OutgoingMessage): boolean => authorize(client, 'read', out.message.topic, out.message.qos, out.message.retain);
+    for (const [packetId, out] of session.inflight) {
+      if (readable(out)) continue;
+      session.inflight.delete(packetId);
+      session.inflightBytes -= out.message.payload.length;
+      journal?.complete(session, packetId);
+    }
+    session.denied = undefined;
+    for (const out of session.queue) {
+      if (!readable(out)) (session.denied ??= new Set()).add(out);
+    }
+    for (const [packetId, m] of session.incomingQos2) {
+      if (m === null || authorize(client, 'write', m.topic, m.qos, m.retain)) continue;
+      session.incomingQos2.delete(packetId);
+      journal?.incomingReleased(session, packetId);
+    }
   }
 
   /** Sends what a resumed session owes its client: in-flight messages again, then the queue. */
@@ -394,17 +424,18 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const journal = session.journaled ? this.journal : undefined;
     let sent = false;
     for (let out = session.queue.peek(); out !== undefined; out = session.queue.peek()) {
-      if (out.qos > 0 && !this.hasRoom(session)) break;
+      const denied = session.denied !== undefined && session.denied.delete(out);
+      if (!denied && out.qos > 0 && !this.hasRoom(session)) break;
       session.queue.shift();
       sent = true;
       session.queuedBytes -= out.message.payload.length;
-      if (out.message.isExpired(now) || out.qos === 0) {
+      if (denied || out.message.isExpired(now) || out.qos === 0) {
         journal?.dequeue(session, 0);
         if (out.qos === 0) {
-          if (!out.message.isExpired(now)) this.writePublish(conn, session, out.message, 0, out.retain, false, 0, out.subscriptionIdentifiers, now);
+          if (!denied && !out.message.isExpired(now)) this.writePublish(conn, session, out.message, 0, out.retain, false, 0, out.subscriptionIdentifiers, now);
         } else {
           // Mosquitto numbers a QoS 1/2 delivery when it is queued, so one that expires in the
-          // queue leaves a gap in the packet ids the client sees: skip its id the same way.
+          // queue (or is no longer allowed) leaves a gap in the packet ids: skip its id too.
           session.allocatePacketId();
         }
         continue;
@@ -567,6 +598,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     session.subscriptions.clear();
     session.inflight.clear();
     session.queue.clear();
+    session.denied = undefined;
     session.incomingQos2.clear();
     session.incomingResends = undefined;
     session.inflightBytes = 0;

@@ -38,9 +38,12 @@ function finish(loader: ConfigLoader, cli: CommandLineSettings): ConfigFailure |
   } else if (defaultListenerUsed(d)) {
     // The implicit default listener is appended after the explicit ones.
     if (d.port === 0) d.port = 1883;
-    // Mosquitto leaves an unset per-listener allow_anonymous at -1 here (which its auth
-    // check treats as "not false"); we apply the documented 2.0 default instead.
-    if (c.perListenerSettings) d.security.allowAnonymous ??= false;
+    // Mosquitto 2.0 turns an unset per-listener allow_anonymous into false only for the
+    // listeners that exist while it reads the file; this one is made afterwards and keeps -1,
+    // which its auth check reads as "not false": anonymous clients are allowed (upstream's
+    // 06-bridge-per-listener-settings relies on it). A reload then makes it false
+    // (reloadConfig), as Mosquitto's does.
+    if (c.perListenerSettings) d.security.allowAnonymous ??= true;
     c.listeners.push(d);
   }
   c.user ??= 'mosquitto';

@@ -264,7 +264,10 @@ export class ConfigLoader {
       plugin: undefined,
       bridge: undefined,
     };
-    if (this.reload) ctx.listener = newListener('default');
+    // On reload, options before any `listener` line go to the running default listener (the
+    // one `port` made), so per_listener_settings keeps its allow_anonymous, acl_file...
+    // (Mosquitto keeps that listener's startup options; re-reading them gives the same result.)
+    if (this.reload) ctx.listener = this.reload.listeners.find((l) => l.origin === 'default') ?? newListener('default');
     // latin1 keeps one char per byte so lengths, UTF-8 checks and tokens work on bytes.
     const text = data.toString('latin1');
     let lineno = 0;

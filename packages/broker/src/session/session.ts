@@ -65,6 +65,8 @@ export class Session {
   publishSeq = 0;
   publishQos: QoS = 0;
   publishDone = false;
+  /** Queued messages the ACLs denied at the last CONNECT, dropped when flushQueue reaches them. */
+  denied: Set<OutgoingMessage> | undefined = undefined;
   /** Whether the "messages are being dropped" notice was logged since the queue last had room. */
   dropNoticeLogged = false;
   nextPacketId = 1;
