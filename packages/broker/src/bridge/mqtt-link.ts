@@ -56,7 +56,9 @@ export class MqttLink {
     this.version = version;
     this.handlers = handlers;
     this.nextId = firstPacketId;
-    this.decoder = new Decoder({ role: 'client', protocolVersion: version });
+    // Not role 'client': Mosquitto's bridge also takes (and answers) a PINGREQ from the remote,
+    // which a client-role decoder refuses. What a server never sends is refused in onPacket.
+    this.decoder = new Decoder({ role: 'any', protocolVersion: version });
     stream.on('data', (chunk: Buffer) => {
       try {
         this.decoder.push(chunk, (p) => this.onPacket(p));
@@ -182,6 +184,10 @@ export class MqttLink {
         w?.(p);
         break;
       }
+      case PacketType.Pingreq:
+        // Either side may ping; Mosquitto's bridge answers a remote's PINGREQ too.
+        this.send({ type: PacketType.Pingresp });
+        break;
       case PacketType.Pubrel: {
         this.incomingQos2.delete(p.packetId);
         const id = p.packetId;
@@ -191,6 +197,12 @@ export class MqttLink {
         break;
       }
       case PacketType.Disconnect:
+        this.close();
+        break;
+      case PacketType.Connect:
+      case PacketType.Subscribe:
+      case PacketType.Unsubscribe:
+        // Only a client sends these: a protocol error from a server.
         this.close();
         break;
       default:
