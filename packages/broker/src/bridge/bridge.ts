@@ -242,6 +242,7 @@ export class Bridge {
     let connected = false;
     const link = new MqttLink(socket, version, {
       onPublish: (p, done) => this.forwardIn(p.topic, p.payload, p.qos, p.retain, done),
+      onUnknownAck: (type, id) => log.warning(`Warning: Received ${type} from ${this.localId} for an unknown packet identifier ${id}.`),
       onClose: () => {
         if (this.remote === link) this.remote = undefined;
         this.onRemoteLost(connected);

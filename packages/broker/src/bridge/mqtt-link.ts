@@ -27,6 +27,8 @@ export interface LinkHandlers {
    * this handler PUBCOMP goes at once.
    */
   onPubrel?(packetId: number, complete: () => void): void;
+  /** A PUBACK, PUBREC or PUBCOMP for a packet id this side has no flow for. */
+  onUnknownAck?(type: 'PUBACK' | 'PUBREC' | 'PUBCOMP', packetId: number): void;
   onClose(): void;
 }
 
@@ -165,8 +167,12 @@ export class MqttLink {
       case PacketType.Puback:
       case PacketType.Pubcomp: {
         const w = this.publishWaiting.get(p.packetId);
+        if (w === undefined) {
+          this.handlers.onUnknownAck?.(p.type === PacketType.Puback ? 'PUBACK' : 'PUBCOMP', p.packetId);
+          break;
+        }
         this.publishWaiting.delete(p.packetId);
-        w?.(p);
+        w(p);
         break;
       }
       case PacketType.Suback:
@@ -180,8 +186,15 @@ export class MqttLink {
         // The remote has the message (or refused it, reason >= 0x80): the publisher decides
         // when to release it.
         const w = this.publishWaiting.get(p.packetId);
+        if (w === undefined) {
+          // Not ours (a flow from before a restart, or a confused remote): release it anyway so
+          // the remote can finish its side, as Mosquitto answers an unknown PUBREC.
+          this.handlers.onUnknownAck?.('PUBREC', p.packetId);
+          this.send({ type: PacketType.Pubrel, packetId: p.packetId, reasonCode: 0, properties: {} });
+          break;
+        }
         this.publishWaiting.delete(p.packetId);
-        w?.(p);
+        w(p);
         break;
       }
       case PacketType.Pingreq:
