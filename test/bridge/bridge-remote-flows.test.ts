@@ -3,7 +3,9 @@
  * remote), with ours and Debian mosquitto 2.0.11 as the bridging broker side by side:
  * - the bridge answers the remote's PINGREQ;
  * - a PUBREC for a packet id the bridge does not know gets a PUBREL (so the remote can finish),
- *   an unknown PUBREL a PUBCOMP, an unknown PUBCOMP is ignored, with Mosquitto's warnings.
+ *   an unknown PUBREL a PUBCOMP, an unknown PUBCOMP is ignored, with Mosquitto's warnings;
+ * - a PUBLISH with a wildcard topic ends the link as Mosquitto 2.0.20 ends it (DISCONNECT on
+ *   5.0 or a reset) with its log line, and the bridge connects again.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -12,6 +14,8 @@ import * as m from '../helpers/mqtt-bytes.js';
 import { acceptConnect, expectPacket, scriptedRemote, sideName, sides } from './sides.js';
 
 const protocol = (v: 4 | 5): string => (v === 5 ? 'mqttv50' : 'mqttv311');
+/** The bridge's SUBSCRIBE options: v5 adds No Local and Retain As Published. */
+const subOptions = (v: 4 | 5, qos: number): number => qos | (v === 5 ? 0x0c : 0);
 
 function bridgeConfig(port: number, v: 4 | 5, lines: readonly string[]): string[] {
   return [
@@ -67,4 +71,55 @@ for (const debian of sides) {
       remote.close();
     }
   });
+}
+
+/**
+ * A wildcard topic from the remote, with and without an in topic that remaps: Mosquitto remaps
+ * before checking the topic, and with a prefix to remap the wildcards fail the matching as an
+ * invalid argument (2.0.11 words it "Invalid function arguments provided."); without, the topic
+ * check fails as a malformed packet, which a 5.0 bridge tells the remote in a DISCONNECT.
+ * Otherwise the connection is reset (the PINGREQ behind the PUBLISH is never read).
+ */
+const wildcardCases = [
+  { v: 5, remap: true, topics: ['topic room1/# both 2 sensor/ myhouse/', 'topic # both 2'], filters: ['myhouse/room1/#', '#'] },
+  { v: 5, remap: false, topics: ['topic # both 2'], filters: ['#'] },
+  { v: 4, remap: false, topics: ['topic # both 2'], filters: ['#'] },
+] as const;
+
+for (const debian of sides) {
+  for (const { v, remap, topics, filters } of wildcardCases) {
+    // Debian's 2.0.11 takes the topic when nothing remaps (2.0.20 checks it).
+    if (debian && !remap) continue;
+    const disconnect = v === 5 && !remap;
+    const line = remap
+      ? `Bad socket read/write on client local.rc: ${debian ? 'Invalid function arguments provided.' : 'Invalid arguments provided.'}`
+      : 'Client local.rc disconnected due to malformed packet.';
+    const how = disconnect ? 'DISCONNECT 0x81' : 'a reset';
+    test(`a PUBLISH with a wildcard topic from the remote ends the link with ${how}, "${line}"; the bridge comes back (${sideName(debian)}, v${v})`, { timeout: 30_000 }, async () => {
+      // Debian's 2.0.11 takes the topic when nothing remaps (2.0.20 fixed that).
+      if (debian && !remap) return;
+      const remote = await scriptedRemote();
+      const local = await startBroker({ oracle: debian, config: bridgeConfig(remote.port, v, topics) });
+      try {
+        const c1 = await remote.accept();
+        await acceptConnect(c1, v);
+        for (const [i, f] of filters.entries()) {
+          await expectPacket(c1, m.subscribe(v, i + 1, [[f, subOptions(v, 2)]]), `SUBSCRIBE ${f}`);
+          c1.send(m.suback(v, i + 1, [2]));
+        }
+        // A topic name must not hold wildcards [MQTT-3.3.2-2].
+        c1.send(m.publish(v, '++++++', '3', { qos: 1, mid: 4 }), m.pingreq());
+        if (disconnect) await expectPacket(c1, m.disconnect(5, 0x81), 'DISCONNECT, malformed packet');
+        assert.equal(await c1.closedWithin(5000), true, 'the bridge closes the link');
+        assert.equal(c1.error, disconnect ? undefined : 'ECONNRESET', disconnect ? 'in order' : 'with a reset');
+        // The bridge connects again after restart_timeout.
+        const c2 = await remote.accept();
+        await acceptConnect(c2, v);
+        assert.ok(local.stderr().includes(line), local.stderr());
+      } finally {
+        await local.stop();
+        remote.close();
+      }
+    });
+  }
 }

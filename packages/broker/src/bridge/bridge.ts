@@ -16,7 +16,7 @@ import type { BridgeConfig, BridgeTopic } from '../config/types.js';
 import { StoredMessage } from '../message.js';
 import { defaultListener, type ListenerSettings } from '../settings.js';
 import { memoryPipe } from './memory-pipe.js';
-import { MqttLink } from './mqtt-link.js';
+import { MqttLink, type LinkEnd } from './mqtt-link.js';
 import { bridgeTlsConnect, usesTls } from './bridge-tls.js';
 
 /** How often a bridge on a secondary address checks whether the first one is back (Mosquitto: 5 s). */
@@ -242,10 +242,17 @@ export class Bridge {
     let connected = false;
     const link = new MqttLink(socket, version, {
       onPublish: (p, done) => this.forwardIn(p.topic, p.payload, p.qos, p.retain, done),
+      // Mosquitto remaps an incoming topic before checking it: with an in/both topic that has a
+      // prefix, a wildcard topic fails in the matching, as an invalid argument (no DISCONNECT).
+      sendsDisconnect: (end) => version === 5 && !(end === 'wildcard-topic' && this.remapsIn()),
       onUnknownAck: (type, id) => log.warning(`Warning: Received ${type} from ${this.localId} for an unknown packet identifier ${id}.`),
       onClose: () => {
         if (this.remote === link) this.remote = undefined;
-        this.onRemoteLost(connected);
+        if (link.end !== 'closed') {
+          if (version === 5 && !(link.end === 'wildcard-topic' && this.remapsIn())) log.debug(`Bridge ${this.localId} sending DISCONNECT`);
+          log.notice(this.badPacketText(link.end));
+        }
+        this.onRemoteLost(connected, link.end === 'closed');
       },
     }, this.remoteIds);
     this.remote = link;
@@ -264,6 +271,17 @@ export class Bridge {
         void this.onConnected(link, version);
       });
     });
+  }
+
+  /** Whether incoming topics are remapped (an in/both topic with a prefix). */
+  private remapsIn(): boolean {
+    return this.config.topics.some((t) => t.direction !== 'out' && (t.localPrefix !== undefined || t.remotePrefix !== undefined));
+  }
+
+  /** Mosquitto 2.0.20's line when the remote sent a bad packet. */
+  private badPacketText(end: LinkEnd): string {
+    if (end === 'wildcard-topic' && this.remapsIn()) return `Bad socket read/write on client ${this.localId}: Invalid arguments provided.`;
+    return `Client ${this.localId} disconnected due to ${end === 'protocol' ? 'protocol error' : 'malformed packet'}.`;
   }
 
   private async handshake(link: MqttLink, version: ProtocolVersion): Promise<boolean> {
@@ -425,10 +443,10 @@ export class Bridge {
 
   private retrySameAddress = false;
 
-  private onRemoteLost(wasConnected: boolean): void {
+  private onRemoteLost(wasConnected: boolean, orderly = true): void {
     this.remoteReady = false;
     // Mosquitto's line when the remote ends a working link (our own stop and idle disconnects aside).
-    if (wasConnected && !this.stopped && !this.idleDisconnect) this.broker.log.notice(`Client ${this.localId} closed its connection.`);
+    if (wasConnected && orderly && !this.stopped && !this.idleDisconnect) this.broker.log.notice(`Client ${this.localId} closed its connection.`);
     if (wasConnected && this.config.notifications) this.publishLocalState('0');
     if (this.lazy) {
       if (this.idleTimer) clearInterval(this.idleTimer);

@@ -7,7 +7,10 @@ import type { Duplex } from 'node:stream';
 import {
   Decoder,
   encodePacket,
+  ErrorCode,
+  MqttProtocolError,
   PacketType,
+  ReasonCode,
   type ConnackPacket,
   type ConnectPacket,
   type Packet,
@@ -27,10 +30,21 @@ export interface LinkHandlers {
    * this handler PUBCOMP goes at once.
    */
   onPubrel?(packetId: number, complete: () => void): void;
+  /**
+   * A bad packet from the other side: true to tell it why with a DISCONNECT (5.0) before
+   * closing, false to reset the connection. Default: DISCONNECT on 5.0, as Mosquitto does.
+   */
+  sendsDisconnect?(end: LinkEnd): boolean;
   /** A PUBACK, PUBREC or PUBCOMP for a packet id this side has no flow for. */
   onUnknownAck?(type: 'PUBACK' | 'PUBREC' | 'PUBCOMP', packetId: number): void;
   onClose(): void;
 }
+
+/**
+ * Why a link ended: the peer went away (or we closed it), or it sent a bad packet (a PUBLISH
+ * topic with wildcards [MQTT-3.3.2-2] apart, as Mosquitto words that one differently).
+ */
+export type LinkEnd = 'closed' | 'malformed' | 'protocol' | 'wildcard-topic';
 
 export class MqttLink {
   readonly stream: Duplex;
@@ -47,6 +61,8 @@ export class MqttLink {
   private readonly ackWaiting = new Map<number, (p: Packet) => void>();
   private connackWaiter: ((p: ConnackPacket) => void) | undefined;
   private readonly incomingQos2 = new Set<number>();
+  /** How the link ended (set before `onClose`). */
+  end: LinkEnd = 'closed';
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private markClosed!: () => void;
@@ -64,7 +80,7 @@ export class MqttLink {
     stream.on('data', (chunk: Buffer) => {
       try {
         this.decoder.push(chunk, (p) => this.onPacket(p));
-      } catch {
+      } catch (e) {
         // A 3.x-only remote answers a 5.0 CONNECT with a 3.x CONNACK (return code 1), which is
         // not a valid 5.0 packet: report it as "unsupported protocol version" so a v5 bridge
         // can fall back to 3.1.1 as Mosquitto's does.
@@ -72,8 +88,11 @@ export class MqttLink {
         if (waiter && this.version === 5 && chunk[0] === 0x20 && chunk[1] === 2) {
           this.connackWaiter = undefined;
           waiter({ type: PacketType.Connack, sessionPresent: false, reasonCode: chunk[3] === 1 ? 0x84 : 0x80 });
+          this.close();
+          return;
         }
-        this.close();
+        const error = e instanceof MqttProtocolError ? e : undefined;
+        this.abort(error?.code === ErrorCode.InvalidTopicName ? 'wildcard-topic' : error?.reasonCode === ReasonCode.ProtocolError ? 'protocol' : 'malformed');
       }
     });
     stream.on('error', () => undefined);
@@ -216,7 +235,7 @@ export class MqttLink {
       case PacketType.Subscribe:
       case PacketType.Unsubscribe:
         // Only a client sends these: a protocol error from a server.
-        this.close();
+        this.abort('protocol');
         break;
       default:
         break;
@@ -236,6 +255,27 @@ export class MqttLink {
         this.send({ type: PacketType.Pubrec, packetId: p.packetId, reasonCode: 0, properties: {} });
       }
     });
+  }
+
+  /**
+   * Ends the link after a bad packet from the other side: on 5.0 a DISCONNECT with the reason
+   * (malformed packet or protocol error) and an orderly close, as Mosquitto 2.0.20 does;
+   * otherwise the TCP connection is reset, not shut down: Mosquitto stops reading at the bad
+   * packet and closes with the rest unread, which the peer sees as a reset. We have read
+   * ahead, so we reset it ourselves.
+   */
+  abort(end: Exclude<LinkEnd, 'closed'>): void {
+    if (this.closed) return;
+    this.end = end;
+    if (this.handlers.sendsDisconnect?.(end) ?? this.version === 5) {
+      const reasonCode = end === 'protocol' ? ReasonCode.ProtocolError : ReasonCode.MalformedPacket;
+      this.send({ type: PacketType.Disconnect, reasonCode, properties: {} });
+      this.stream.end();
+    } else {
+      const s = this.stream as Duplex & { resetAndDestroy?: () => void };
+      if (typeof s.resetAndDestroy === 'function' && !s.destroyed) s.resetAndDestroy();
+    }
+    this.close();
   }
 
   close(): void {
