@@ -5,13 +5,16 @@
  * - a PUBREC for a packet id the bridge does not know gets a PUBREL (so the remote can finish),
  *   an unknown PUBREL a PUBCOMP, an unknown PUBCOMP is ignored, with Mosquitto's warnings;
  * - a PUBLISH with a wildcard topic ends the link as Mosquitto 2.0.20 ends it (DISCONNECT on
- *   5.0 or a reset) with its log line, and the bridge connects again.
+ *   5.0 or a reset) with its log line, and the bridge connects again;
+ * - one packet id counter numbers everything the bridge sends (SUBSCRIBE, messages), and it goes
+ *   on across reconnections; a message in flight is sent again with its id and DUP, a QoS 2
+ *   flow goes on with PUBREL, and a QoS 2 message the remote sends again is delivered once.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startBroker } from '../helpers/broker-process.js';
 import * as m from '../helpers/mqtt-bytes.js';
-import { acceptConnect, expectPacket, scriptedRemote, sideName, sides } from './sides.js';
+import { acceptConnect, client, expectPacket, scriptedRemote, sideName, sides } from './sides.js';
 
 const protocol = (v: 4 | 5): string => (v === 5 ? 'mqttv50' : 'mqttv311');
 /** The bridge's SUBSCRIBE options: v5 adds No Local and Retain As Published. */
@@ -116,6 +119,100 @@ for (const debian of sides) {
         const c2 = await remote.accept();
         await acceptConnect(c2, v);
         assert.ok(local.stderr().includes(line), local.stderr());
+      } finally {
+        await local.stop();
+        remote.close();
+      }
+    });
+  }
+}
+
+const versions = [4, 5] as const;
+
+for (const debian of sides) {
+  for (const v of versions) {
+    test(`packet ids go on across reconnections; a QoS 1 message is sent again with its id and DUP (${sideName(debian)}, v${v})`, { timeout: 60_000 }, async () => {
+      const remote = await scriptedRemote();
+      const local = await startBroker({ oracle: debian, config: bridgeConfig(remote.port, v, ['topic bridge/# both 1']) });
+      try {
+        const c1 = await remote.accept();
+        await acceptConnect(c1, v);
+        await expectPacket(c1, m.subscribe(v, 1, [['bridge/#', subOptions(v, 1)]]), 'first SUBSCRIBE, id 1');
+        c1.send(m.suback(v, 1, [1]));
+        const pub = await client(local.port, 'pub');
+        pub.send(m.publish(4, 'bridge/a', 'hello', { qos: 1, mid: 77 }));
+        assert.equal((await pub.next())![0], 0x40);
+        await expectPacket(c1, m.publish(v, 'bridge/a', 'hello', { qos: 1, mid: 2 }), 'the message, id 2');
+        // Gone before its PUBACK.
+        c1.close();
+
+        const c2 = await remote.accept();
+        await acceptConnect(c2, v);
+        await expectPacket(c2, m.subscribe(v, 3, [['bridge/#', subOptions(v, 1)]]), 'SUBSCRIBE after the reconnection, id 3');
+        c2.send(m.suback(v, 3, [1]));
+        await expectPacket(c2, m.publish(v, 'bridge/a', 'hello', { qos: 1, mid: 2, dup: true }), 'the message again: id 2, DUP');
+        c2.send(m.puback(v, 2));
+        c2.close();
+
+        // Acknowledged: not sent again; the counter goes on.
+        const c3 = await remote.accept();
+        await acceptConnect(c3, v);
+        await expectPacket(c3, m.subscribe(v, 4, [['bridge/#', subOptions(v, 1)]]), 'third SUBSCRIBE, id 4');
+        assert.equal(await c3.closedWithin(700), false, 'nothing else on the third connection');
+        pub.close();
+      } finally {
+        await local.stop();
+        remote.close();
+      }
+    });
+
+    test(`QoS 2 flows go on across reconnections, both ways (${sideName(debian)}, v${v})`, { timeout: 60_000 }, async () => {
+      const remote = await scriptedRemote();
+      const local = await startBroker({ oracle: debian, config: bridgeConfig(remote.port, v, ['topic bridge/# both 2']) });
+      try {
+        const c1 = await remote.accept();
+        await acceptConnect(c1, v);
+        await expectPacket(c1, m.subscribe(v, 1, [['bridge/#', subOptions(v, 2)]]), 'first SUBSCRIBE');
+        c1.send(m.suback(v, 1, [2]));
+        const sub = await client(local.port, 'sub');
+        sub.send(m.subscribe(4, 1, [['bridge/in', 0]]));
+        assert.equal((await sub.next())![0], 0x90);
+        const pub = await client(local.port, 'pub');
+        pub.send(m.publish(4, 'bridge/out', 'two', { qos: 2, mid: 5 }));
+        assert.equal((await pub.next())![0], 0x50);
+        pub.send(m.pubrel(4, 5));
+        assert.equal((await pub.next())![0], 0x70);
+        await expectPacket(c1, m.publish(v, 'bridge/out', 'two', { qos: 2, mid: 2 }), 'QoS 2 message, id 2');
+        c1.send(m.pubrec(v, 2));
+        await expectPacket(c1, m.pubrel(v, 2), 'PUBREL 2');
+        // Gone before its PUBCOMP.
+        c1.close();
+
+        const c2 = await remote.accept();
+        await acceptConnect(c2, v);
+        await expectPacket(c2, m.subscribe(v, 3, [['bridge/#', subOptions(v, 2)]]), 'second SUBSCRIBE, id 3');
+        c2.send(m.suback(v, 3, [2]));
+        await expectPacket(c2, m.pubrel(v, 2), 'PUBREL 2 again');
+        c2.send(m.pubcomp(v, 2));
+        // The remote's own QoS 2 message, then the link drops before its PUBREL.
+        c2.send(m.publish(v, 'bridge/in', 'from-remote', { qos: 2, mid: 9 }));
+        await expectPacket(c2, m.pubrec(v, 9), 'PUBREC 9');
+        c2.close();
+
+        const c3 = await remote.accept();
+        await acceptConnect(c3, v);
+        await expectPacket(c3, m.subscribe(v, 4, [['bridge/#', subOptions(v, 2)]]), 'third SUBSCRIBE, id 4');
+        c3.send(m.suback(v, 4, [2]));
+        c3.send(m.publish(v, 'bridge/in', 'from-remote', { qos: 2, mid: 9, dup: true }));
+        await expectPacket(c3, m.pubrec(v, 9), 'PUBREC 9 again');
+        c3.send(m.pubrel(v, 9));
+        await expectPacket(c3, m.pubcomp(v, 9), 'PUBCOMP 9');
+        // Delivered once, not once per PUBLISH [MQTT-4.3.3-9].
+        await expectPacket(sub, m.publish(4, 'bridge/in', 'from-remote'), 'the local subscriber gets it');
+        sub.send(m.pingreq());
+        await expectPacket(sub, m.pingresp(), 'and no second copy');
+        sub.close();
+        pub.close();
       } finally {
         await local.stop();
         remote.close();

@@ -46,12 +46,28 @@ export interface LinkHandlers {
  */
 export type LinkEnd = 'closed' | 'malformed' | 'protocol' | 'wildcard-topic';
 
+export interface LinkOptions {
+  /**
+   * Hands out this side's packet ids. A bridge takes them from its local session, so that one
+   * counter numbers everything it sends the remote (messages, SUBSCRIBE, UNSUBSCRIBE), across
+   * reconnections, as Mosquitto's bridge does with its one client context.
+   */
+  allocateId?: () => number;
+  /**
+   * QoS 2 packet ids received and acknowledged with PUBREC, awaiting PUBREL. Shared between
+   * successive links of one bridge so a PUBLISH the remote sends again after a reconnection is
+   * not delivered twice [MQTT-4.3.3-9].
+   */
+  incomingQos2?: Set<number>;
+}
+
 export class MqttLink {
   readonly stream: Duplex;
   readonly version: ProtocolVersion;
   private readonly decoder: Decoder;
   private readonly handlers: LinkHandlers;
   private nextId = 1;
+  private readonly allocator: (() => number) | undefined;
   /**
    * Waiters by packet id, one map per namespace we keep: our PUBLISH flows, and our SUBSCRIBE /
    * UNSUBSCRIBE. A bridge forwards messages under the packet ids its local session gave them, so
@@ -60,7 +76,7 @@ export class MqttLink {
   private readonly publishWaiting = new Map<number, (p: Packet) => void>();
   private readonly ackWaiting = new Map<number, (p: Packet) => void>();
   private connackWaiter: ((p: ConnackPacket) => void) | undefined;
-  private readonly incomingQos2 = new Set<number>();
+  private readonly incomingQos2: Set<number>;
   /** How the link ended (set before `onClose`). */
   end: LinkEnd = 'closed';
   private pingTimer: NodeJS.Timeout | undefined;
@@ -69,11 +85,12 @@ export class MqttLink {
   /** Settles when the link closes (for waits that must not outlive it). */
   readonly whenClosed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
-  constructor(stream: Duplex, version: ProtocolVersion, handlers: LinkHandlers, firstPacketId = 1) {
+  constructor(stream: Duplex, version: ProtocolVersion, handlers: LinkHandlers, options: LinkOptions = {}) {
     this.stream = stream;
     this.version = version;
     this.handlers = handlers;
-    this.nextId = firstPacketId;
+    this.allocator = options.allocateId;
+    this.incomingQos2 = options.incomingQos2 ?? new Set();
     // Not role 'client': Mosquitto's bridge also takes (and answers) a PINGREQ from the remote,
     // which a client-role decoder refuses. What a server never sends is refused in onPacket.
     this.decoder = new Decoder({ role: 'any', protocolVersion: version });
@@ -109,6 +126,7 @@ export class MqttLink {
   }
 
   allocateId(): number {
+    if (this.allocator) return this.allocator();
     const id = this.nextId;
     this.nextId = id === 65_535 ? 1 : id + 1;
     return id;
