@@ -10,6 +10,8 @@ export class RawClient {
   private buf = Buffer.alloc(0);
   private closed = false;
   private waiter: (() => void) | undefined;
+  /** The socket error that ended the connection (ECONNRESET when the peer reset it), if any. */
+  error: string | undefined;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -21,7 +23,14 @@ export class RawClient {
       this.closed = true;
       this.waiter?.();
     });
-    socket.on('error', () => undefined);
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      this.error = e.code ?? e.message;
+    });
+  }
+
+  /** A client on a socket accepted by a test's own server (a scripted bridge remote). */
+  static wrap(socket: Socket): RawClient {
+    return new RawClient(socket);
   }
 
   static open(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<RawClient> {

@@ -16,7 +16,7 @@ import type { BridgeConfig, BridgeTopic } from '../config/types.js';
 import { StoredMessage } from '../message.js';
 import { defaultListener, type ListenerSettings } from '../settings.js';
 import { memoryPipe } from './memory-pipe.js';
-import { MqttLink } from './mqtt-link.js';
+import { MqttLink, type LinkEnd } from './mqtt-link.js';
 import { bridgeTlsConnect, usesTls } from './bridge-tls.js';
 
 /** How often a bridge on a secondary address checks whether the first one is back (Mosquitto: 5 s). */
@@ -96,8 +96,15 @@ export class Bridge {
   private releases = new Map<number, () => void>();
   /** Local QoS 2 messages the remote took at a lower QoS: their local PUBREL completes at once. */
   private readonly lowered = new Set<number>();
-  /** Remote packet ids continue across our messages, subscriptions and notifications. */
-  private remoteIds = 1;
+  /**
+   * The next packet id when no local session holds the counter (a clean local session is gone
+   * while the link is down). The local session hands out every id the remote sees: its messages'
+   * ids, and through `allocateRemoteId` our SUBSCRIBE, UNSUBSCRIBE and notification ids, so they
+   * continue across reconnections (and restarts, with the session) as Mosquitto's do.
+   */
+  private nextRemoteId = 1;
+  /** QoS 2 messages from the remote awaiting its PUBREL; kept across links (see MqttLink). */
+  private readonly incomingQos2 = new Set<number>();
 
   constructor(broker: Broker, config: BridgeConfig) {
     this.broker = broker;
@@ -169,7 +176,7 @@ export class Bridge {
     this.local = link;
     const clean = this.localClean();
     const c = this.config;
-    await link.connect(
+    const ack = await link.connect(
       {
         type: PacketType.Connect,
         protocolName: 'MQTT',
@@ -191,7 +198,24 @@ export class Bridge {
       },
       0,
     );
-    if (subscribe) await this.subscribeLocal(link, retainHandling);
+    if (link.isClosed) return;
+    const session = this.broker.sessions.get(this.localId);
+    // A new local session continues the ids of the last one (a clean one ended with its link).
+    if (session && !ack.sessionPresent) session.nextPacketId = this.nextRemoteId;
+    if (subscribe) await Promise.race([this.subscribeLocal(link, retainHandling), link.whenClosed]);
+  }
+
+  /** A packet id for something the bridge itself sends the remote (see `nextRemoteId`). */
+  private allocateRemoteId(): number {
+    const session = this.broker.sessions.get(this.localId);
+    let id = session?.allocatePacketId() ?? 0;
+    if (id === 0) {
+      id = this.nextRemoteId;
+      this.nextRemoteId = id === 65_535 ? 1 : id + 1;
+    } else {
+      this.nextRemoteId = session!.nextPacketId;
+    }
+    return id;
   }
 
   private async subscribeLocal(link: MqttLink, retainHandling: 0 | 2): Promise<void> {
@@ -207,6 +231,8 @@ export class Bridge {
   private closeLocal(): void {
     // The broker sends its PUBRELs again to the next local link.
     this.releases = new Map();
+    const session = this.broker.sessions.get(this.localId);
+    if (session) this.nextRemoteId = session.nextPacketId;
     const l = this.local;
     this.local = undefined;
     l?.close();
@@ -242,11 +268,19 @@ export class Bridge {
     let connected = false;
     const link = new MqttLink(socket, version, {
       onPublish: (p, done) => this.forwardIn(p.topic, p.payload, p.qos, p.retain, done),
+      // Mosquitto remaps an incoming topic before checking it: with an in/both topic that has a
+      // prefix, a wildcard topic fails in the matching, as an invalid argument (no DISCONNECT).
+      sendsDisconnect: (end) => version === 5 && !(end === 'wildcard-topic' && this.remapsIn()),
+      onUnknownAck: (type, id) => log.warning(`Warning: Received ${type} from ${this.localId} for an unknown packet identifier ${id}.`),
       onClose: () => {
         if (this.remote === link) this.remote = undefined;
-        this.onRemoteLost(connected);
+        if (link.end !== 'closed') {
+          if (version === 5 && !(link.end === 'wildcard-topic' && this.remapsIn())) log.debug(`Bridge ${this.localId} sending DISCONNECT`);
+          log.notice(this.badPacketText(link.end));
+        }
+        this.onRemoteLost(connected, link.end === 'closed');
       },
-    }, this.remoteIds);
+    }, { allocateId: () => this.allocateRemoteId(), incomingQos2: this.incomingQos2 });
     this.remote = link;
     // Step 2 is the TCP connection; a TLS bridge sends its CONNECT once the handshake is done.
     socket.once('connect', () => log.notice(`Connecting bridge (step 2) ${this.config.name} (${address.host}:${address.port})`));
@@ -263,6 +297,17 @@ export class Bridge {
         void this.onConnected(link, version);
       });
     });
+  }
+
+  /** Whether incoming topics are remapped (an in/both topic with a prefix). */
+  private remapsIn(): boolean {
+    return this.config.topics.some((t) => t.direction !== 'out' && (t.localPrefix !== undefined || t.remotePrefix !== undefined));
+  }
+
+  /** Mosquitto 2.0.20's line when the remote sent a bad packet. */
+  private badPacketText(end: LinkEnd): string {
+    if (end === 'wildcard-topic' && this.remapsIn()) return `Bad socket read/write on client ${this.localId}: Invalid arguments provided.`;
+    return `Client ${this.localId} disconnected due to ${end === 'protocol' ? 'protocol error' : 'malformed packet'}.`;
   }
 
   private async handshake(link: MqttLink, version: ProtocolVersion): Promise<boolean> {
@@ -310,6 +355,8 @@ export class Bridge {
     const props = version === 5 ? ack.properties : undefined;
     this.remoteMaxQos = (props?.maximumQoS ?? 2) as QoS;
     this.remoteReceiveMaximum = props?.receiveMaximum;
+    // A clean remote session holds none of the QoS 2 messages it sent before.
+    if (c.cleanSession) this.incomingQos2.clear();
     return true;
   }
 
@@ -319,9 +366,8 @@ export class Bridge {
     const log = this.broker.log;
     const remoteNotifications = c.notifications && !c.notificationsLocalOnly;
     // The "1" is QoS 1 even towards a remote with a lower Maximum QoS, as Debian's 2.0.11 sends it.
-    let notified: Promise<void> = Promise.resolve();
     if (c.notifications) {
-      if (remoteNotifications) notified = link.publish(this.stateTopic, Buffer.from('1'), 1, true);
+      if (remoteNotifications) void link.publish(this.stateTopic, Buffer.from('1'), 1, true, undefined, this.allocateRemoteId());
       this.publishLocalState('1');
     }
     for (const t of c.topics) {
@@ -337,10 +383,6 @@ export class Bridge {
         void link.subscribe(id, [{ topic: t.remoteTopic, qos: t.qos, noLocal: version === 5, retainAsPublished: version === 5, retainHandling: 0 }]);
       }
     }
-    // Forwarded messages use the local session's packet ids: the notification's id must be
-    // free again before they start.
-    await Promise.race([notified, link.whenClosed]);
-    if (link.isClosed || this.remote !== link) return;
     this.remoteReady = true;
     this.lastActivity = Date.now();
     if (this.lazy) {
@@ -352,7 +394,8 @@ export class Bridge {
       this.watchIdle(link);
       return;
     }
-    // Now the local side may hand over what it queued meanwhile, then the retained messages.
+    // Now the local side may hand over what it queued meanwhile (messages in flight again with
+    // their ids and DUP, PUBRELs again), then the retained messages.
     if (this.outTopics.length > 0) await this.openLocal(true);
   }
 
@@ -424,10 +467,10 @@ export class Bridge {
 
   private retrySameAddress = false;
 
-  private onRemoteLost(wasConnected: boolean): void {
+  private onRemoteLost(wasConnected: boolean, orderly = true): void {
     this.remoteReady = false;
     // Mosquitto's line when the remote ends a working link (our own stop and idle disconnects aside).
-    if (wasConnected && !this.stopped && !this.idleDisconnect) this.broker.log.notice(`Client ${this.localId} closed its connection.`);
+    if (wasConnected && orderly && !this.stopped && !this.idleDisconnect) this.broker.log.notice(`Client ${this.localId} closed its connection.`);
     if (wasConnected && this.config.notifications) this.publishLocalState('0');
     if (this.lazy) {
       if (this.idleTimer) clearInterval(this.idleTimer);

@@ -7,7 +7,10 @@ import type { Duplex } from 'node:stream';
 import {
   Decoder,
   encodePacket,
+  ErrorCode,
+  MqttProtocolError,
   PacketType,
+  ReasonCode,
   type ConnackPacket,
   type ConnectPacket,
   type Packet,
@@ -27,7 +30,35 @@ export interface LinkHandlers {
    * this handler PUBCOMP goes at once.
    */
   onPubrel?(packetId: number, complete: () => void): void;
+  /**
+   * A bad packet from the other side: true to tell it why with a DISCONNECT (5.0) before
+   * closing, false to reset the connection. Default: DISCONNECT on 5.0, as Mosquitto does.
+   */
+  sendsDisconnect?(end: LinkEnd): boolean;
+  /** A PUBACK, PUBREC or PUBCOMP for a packet id this side has no flow for. */
+  onUnknownAck?(type: 'PUBACK' | 'PUBREC' | 'PUBCOMP', packetId: number): void;
   onClose(): void;
+}
+
+/**
+ * Why a link ended: the peer went away (or we closed it), or it sent a bad packet (a PUBLISH
+ * topic with wildcards [MQTT-3.3.2-2] apart, as Mosquitto words that one differently).
+ */
+export type LinkEnd = 'closed' | 'malformed' | 'protocol' | 'wildcard-topic';
+
+export interface LinkOptions {
+  /**
+   * Hands out this side's packet ids. A bridge takes them from its local session, so that one
+   * counter numbers everything it sends the remote (messages, SUBSCRIBE, UNSUBSCRIBE), across
+   * reconnections, as Mosquitto's bridge does with its one client context.
+   */
+  allocateId?: () => number;
+  /**
+   * QoS 2 packet ids received and acknowledged with PUBREC, awaiting PUBREL. Shared between
+   * successive links of one bridge so a PUBLISH the remote sends again after a reconnection is
+   * not delivered twice [MQTT-4.3.3-9].
+   */
+  incomingQos2?: Set<number>;
 }
 
 export class MqttLink {
@@ -36,6 +67,7 @@ export class MqttLink {
   private readonly decoder: Decoder;
   private readonly handlers: LinkHandlers;
   private nextId = 1;
+  private readonly allocator: (() => number) | undefined;
   /**
    * Waiters by packet id, one map per namespace we keep: our PUBLISH flows, and our SUBSCRIBE /
    * UNSUBSCRIBE. A bridge forwards messages under the packet ids its local session gave them, so
@@ -44,23 +76,28 @@ export class MqttLink {
   private readonly publishWaiting = new Map<number, (p: Packet) => void>();
   private readonly ackWaiting = new Map<number, (p: Packet) => void>();
   private connackWaiter: ((p: ConnackPacket) => void) | undefined;
-  private readonly incomingQos2 = new Set<number>();
+  private readonly incomingQos2: Set<number>;
+  /** How the link ended (set before `onClose`). */
+  end: LinkEnd = 'closed';
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private markClosed!: () => void;
   /** Settles when the link closes (for waits that must not outlive it). */
   readonly whenClosed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
-  constructor(stream: Duplex, version: ProtocolVersion, handlers: LinkHandlers, firstPacketId = 1) {
+  constructor(stream: Duplex, version: ProtocolVersion, handlers: LinkHandlers, options: LinkOptions = {}) {
     this.stream = stream;
     this.version = version;
     this.handlers = handlers;
-    this.nextId = firstPacketId;
-    this.decoder = new Decoder({ role: 'client', protocolVersion: version });
+    this.allocator = options.allocateId;
+    this.incomingQos2 = options.incomingQos2 ?? new Set();
+    // Not role 'client': Mosquitto's bridge also takes (and answers) a PINGREQ from the remote,
+    // which a client-role decoder refuses. What a server never sends is refused in onPacket.
+    this.decoder = new Decoder({ role: 'any', protocolVersion: version });
     stream.on('data', (chunk: Buffer) => {
       try {
         this.decoder.push(chunk, (p) => this.onPacket(p));
-      } catch {
+      } catch (e) {
         // A 3.x-only remote answers a 5.0 CONNECT with a 3.x CONNACK (return code 1), which is
         // not a valid 5.0 packet: report it as "unsupported protocol version" so a v5 bridge
         // can fall back to 3.1.1 as Mosquitto's does.
@@ -68,8 +105,11 @@ export class MqttLink {
         if (waiter && this.version === 5 && chunk[0] === 0x20 && chunk[1] === 2) {
           this.connackWaiter = undefined;
           waiter({ type: PacketType.Connack, sessionPresent: false, reasonCode: chunk[3] === 1 ? 0x84 : 0x80 });
+          this.close();
+          return;
         }
-        this.close();
+        const error = e instanceof MqttProtocolError ? e : undefined;
+        this.abort(error?.code === ErrorCode.InvalidTopicName ? 'wildcard-topic' : error?.reasonCode === ReasonCode.ProtocolError ? 'protocol' : 'malformed');
       }
     });
     stream.on('error', () => undefined);
@@ -86,6 +126,7 @@ export class MqttLink {
   }
 
   allocateId(): number {
+    if (this.allocator) return this.allocator();
     const id = this.nextId;
     this.nextId = id === 65_535 ? 1 : id + 1;
     return id;
@@ -163,8 +204,12 @@ export class MqttLink {
       case PacketType.Puback:
       case PacketType.Pubcomp: {
         const w = this.publishWaiting.get(p.packetId);
+        if (w === undefined) {
+          this.handlers.onUnknownAck?.(p.type === PacketType.Puback ? 'PUBACK' : 'PUBCOMP', p.packetId);
+          break;
+        }
         this.publishWaiting.delete(p.packetId);
-        w?.(p);
+        w(p);
         break;
       }
       case PacketType.Suback:
@@ -178,10 +223,21 @@ export class MqttLink {
         // The remote has the message (or refused it, reason >= 0x80): the publisher decides
         // when to release it.
         const w = this.publishWaiting.get(p.packetId);
+        if (w === undefined) {
+          // Not ours (a flow from before a restart, or a confused remote): release it anyway so
+          // the remote can finish its side, as Mosquitto answers an unknown PUBREC.
+          this.handlers.onUnknownAck?.('PUBREC', p.packetId);
+          this.send({ type: PacketType.Pubrel, packetId: p.packetId, reasonCode: 0, properties: {} });
+          break;
+        }
         this.publishWaiting.delete(p.packetId);
-        w?.(p);
+        w(p);
         break;
       }
+      case PacketType.Pingreq:
+        // Either side may ping; Mosquitto's bridge answers a remote's PINGREQ too.
+        this.send({ type: PacketType.Pingresp });
+        break;
       case PacketType.Pubrel: {
         this.incomingQos2.delete(p.packetId);
         const id = p.packetId;
@@ -192,6 +248,12 @@ export class MqttLink {
       }
       case PacketType.Disconnect:
         this.close();
+        break;
+      case PacketType.Connect:
+      case PacketType.Subscribe:
+      case PacketType.Unsubscribe:
+        // Only a client sends these: a protocol error from a server.
+        this.abort('protocol');
         break;
       default:
         break;
@@ -211,6 +273,27 @@ export class MqttLink {
         this.send({ type: PacketType.Pubrec, packetId: p.packetId, reasonCode: 0, properties: {} });
       }
     });
+  }
+
+  /**
+   * Ends the link after a bad packet from the other side: on 5.0 a DISCONNECT with the reason
+   * (malformed packet or protocol error) and an orderly close, as Mosquitto 2.0.20 does;
+   * otherwise the TCP connection is reset, not shut down: Mosquitto stops reading at the bad
+   * packet and closes with the rest unread, which the peer sees as a reset. We have read
+   * ahead, so we reset it ourselves.
+   */
+  abort(end: Exclude<LinkEnd, 'closed'>): void {
+    if (this.closed) return;
+    this.end = end;
+    if (this.handlers.sendsDisconnect?.(end) ?? this.version === 5) {
+      const reasonCode = end === 'protocol' ? ReasonCode.ProtocolError : ReasonCode.MalformedPacket;
+      this.send({ type: PacketType.Disconnect, reasonCode, properties: {} });
+      this.stream.end();
+    } else {
+      const s = this.stream as Duplex & { resetAndDestroy?: () => void };
+      if (typeof s.resetAndDestroy === 'function' && !s.destroyed) s.resetAndDestroy();
+    }
+    this.close();
   }
 
   close(): void {
