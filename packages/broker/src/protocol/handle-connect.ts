@@ -192,7 +192,7 @@ export function acceptConnect(conn: Connection, packet: ConnectPacket, clientId:
     }
     const topic = listener.mountPoint ? listener.mountPoint + will.topic : will.topic;
     s.will = {
-      message: new StoredMessage(topic, will.payload, will.qos, will.retain, willProps, expiresAt, clientId, conn.username),
+      message: new StoredMessage(topic, will.payload, will.qos, will.retain, willProps, expiresAt, clientId, conn.username, listener),
       delay,
     };
   } else {

@@ -91,7 +91,7 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
       conn.debug(`Denied PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
       dropReason = ReasonCode.NotAuthorized;
     } else {
-      message = new StoredMessage(event.topic, event.payload, event.qos, event.retain, event.properties, expiresAt, conn.clientId, conn.username);
+      message = new StoredMessage(event.topic, event.payload, event.qos, event.retain, event.properties, expiresAt, conn.clientId, conn.username, conn.listener);
     }
   }
 
