@@ -425,6 +425,19 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'v5 PUBLISH properties are forwarded in the order they came, user properties between others included',
+    versions: [5],
+    async run(ctx) {
+      const sub = await ctx.connected(5, { clientId: 'porder-s' });
+      sub.send(m.subscribe(5, 1, [['porder/t', 0]]));
+      await ctx.expect(sub, m.suback(5, 1, [0]));
+      const pub = await ctx.connected(5, { clientId: 'porder-p' });
+      const props = m.props(m.propPair('a', '1'), m.propStr(0x03, 'text/x'), m.propPair('b', '2'), m.propByte(0x01, 1), m.propPair('c', '3'));
+      pub.send(m.publish(5, 'porder/t', 'x', { props }));
+      await ctx.expect(sub, m.publish(5, 'porder/t', 'x', { props }));
+    },
+  },
+  {
     name: 'v5 outgoing topic aliases (Mosquitto 2.1): first delivery sets the alias, later ones use it alone',
     versions: [5],
     debian: 'broker-created topic aliases are new in Mosquitto 2.1',

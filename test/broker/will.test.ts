@@ -90,6 +90,22 @@ const scenarios: Scenario[] = [
       await ctx.expect(watch, m.pingresp(), 'no will before the PINGRESP');
     },
   },
+  {
+    name: 'v5 will properties are forwarded in the order they came, user properties between others included',
+    versions: [5],
+    async run(ctx) {
+      const watch = await ctx.connected(5, { clientId: 'wprop-watch' });
+      watch.send(m.subscribe(5, 1, [['wprop/t', 0]]));
+      await ctx.expect(watch, m.suback(5, 1, [0]));
+      const willDelay = m.propU32(0x18, 0);
+      const props = [m.propPair('k1', 'v1'), m.propStr(0x08, 'resp/t'), willDelay, m.propByte(0x01, 1), m.propStr(0x03, 'text/x'), m.propPair('k2', 'v2')];
+      const c = await ctx.connected(5, { clientId: 'wprop', will: { topic: 'wprop/t', payload: 'gone', props: m.props(...props) } });
+      c.close();
+      // The Will Delay Interval is the broker's; the rest arrives as sent.
+      const forwarded = props.filter((p) => p !== willDelay);
+      await ctx.expect(watch, m.publish(5, 'wprop/t', 'gone', { props: m.props(...forwarded) }));
+    },
+  },
 ];
 
 runScenarios('wills', scenarios);

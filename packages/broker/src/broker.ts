@@ -365,6 +365,21 @@ export class Broker extends EventEmitter<BrokerEvents> {
     return subs.length + groups.length;
   }
 
+  /**
+   * check_retain_source: a retained message goes to a new subscriber only while its publisher
+   * may still write it (CVE-2018-12546), checked as Mosquitto does with the publisher's client
+   * id, user name and listener. Broker-made messages pass. With per_listener_settings a
+   * message whose listener is unknown (restored from a file with no such port) is refused.
+   */
+  retainSourceAllows(m: StoredMessage): boolean {
+    const authorize = this.security.authorize;
+    if (!this.settings.checkRetainSource || authorize === undefined || m.origin === '') return true;
+    const listener = m.originListener ?? (this.settings.perListenerSettings ? undefined : this.settings.listeners[0]);
+    if (listener === undefined) return false;
+    const source = { clientId: m.origin, username: m.originUsername, address: '', protocolVersion: 4 as const, listener };
+    return authorize(source, 'write', m.topic, m.qos, m.retain);
+  }
+
   /** Hands one message to one session: out now if it can, else into the queue. */
   deliver(session: Session, message: StoredMessage, qos: QoS, retain: boolean, subIds: number[] | undefined): void {
     const authorize = this.security.authorize;

@@ -6,6 +6,7 @@ import {
   type ProtocolVersion,
   type QoS,
 } from '@skeeter/codec';
+import type { ListenerSettings } from './settings.js';
 
 /**
  * One application message as the broker stores it: received once, routed to many. The wire
@@ -43,6 +44,9 @@ export class StoredMessage {
   /** Client id of the publisher, for no-local. Empty for broker-made messages. */
   readonly origin: string;
   readonly originUsername: string | undefined;
+  /** The listener the publisher used (check_retain_source checks its ACL scope); undefined for
+   * broker-made messages and ones restored without a matching listener port. */
+  readonly originListener: ListenerSettings | undefined;
   /** The journal generation this message was last written in (persist/journal.ts); 0 = never. */
   journalGen = 0;
 
@@ -61,6 +65,7 @@ export class StoredMessage {
     expiresAt: number,
     origin: string,
     originUsername?: string,
+    originListener?: ListenerSettings,
   ) {
     this.topic = topic;
     this.payload = payload;
@@ -70,6 +75,7 @@ export class StoredMessage {
     this.expiresAt = expiresAt;
     this.origin = origin;
     this.originUsername = originUsername;
+    this.originListener = originListener;
   }
 
   isExpired(now: number): boolean {

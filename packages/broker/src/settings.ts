@@ -135,6 +135,8 @@ export interface BrokerSettings {
   /** Seconds; undefined = never. */
   persistentClientExpiration?: number | undefined;
   checkRetainSource: boolean;
+  /** per_listener_settings: each listener has its own security scope (undefined = false). */
+  perListenerSettings?: boolean | undefined;
   pidFile?: string | undefined;
 }
 

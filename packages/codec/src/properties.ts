@@ -46,6 +46,10 @@ export function readProperties(r: Reader, packetType: number, role: Role): Prope
   // further on is a Malformed Packet first, as Mosquitto reads all properties before checking
   // any of them.
   let refused: MqttProtocolError | undefined;
+  // User properties in more than one run (with other properties between): see PROPERTY_ORDER.
+  const start = r.pos;
+  let lastId = 0;
+  let interleaved = false;
   while (r.pos < end) {
     const id = r.varint('property identifier');
     const desc = id < 256 ? PROPERTY_BY_ID[id] : undefined;
@@ -112,14 +116,61 @@ export function readProperties(r: Reader, packetType: number, role: Role): Prope
       case PropertyType.Utf8StringPair: {
         const name = r.utf8('user property name');
         const value = r.utf8('user property value');
-        (props.userProperties ??= []).push([name, value]);
+        if (props.userProperties === undefined) props.userProperties = [];
+        else if (lastId !== 0x26) interleaved = true;
+        props.userProperties.push([name, value]);
         break;
       }
     }
+    lastId = id;
   }
   if (refused !== undefined) throw refused;
   r.end = outerEnd;
+  if (interleaved) Object.defineProperty(props, PROPERTY_ORDER, { value: propertyIds(r.buf, start, end) });
   return props;
+}
+
+/**
+ * The wire order of a decoded property block whose user properties came in more than one run
+ * (e.g. a user property, a Content Type, another user property): the property identifiers in
+ * order, one per property. Key order cannot say where the later runs were, and Mosquitto
+ * forwards properties as they came, so writeProperties follows this when it is there. Set only
+ * in that rare case, and not enumerable: decoded objects compare as before.
+ */
+export const PROPERTY_ORDER: unique symbol = Symbol('propertyOrder');
+
+type OrderedProperties = Properties & { [PROPERTY_ORDER]?: readonly number[] };
+
+/** Gives `to` (a copy of `from` with some properties dropped) the wire order of `from`, if any. */
+export function keepPropertyOrder(from: Properties, to: Properties): void {
+  const order = (from as OrderedProperties)[PROPERTY_ORDER];
+  if (order !== undefined) Object.defineProperty(to, PROPERTY_ORDER, { value: order });
+}
+
+/** The identifiers of an already validated property block `buf[pos, end)`, in order. */
+function propertyIds(buf: Buffer, pos: number, end: number): number[] {
+  const ids: number[] = [];
+  const skipVarint = (): void => {
+    while (buf[pos++]! & 0x80);
+  };
+  while (pos < end) {
+    const id = buf[pos]!; // every identifier is below 128: one byte
+    skipVarint();
+    ids.push(id);
+    switch (PROPERTY_BY_ID[id]!.type) {
+      case PropertyType.Byte: pos += 1; break;
+      case PropertyType.TwoByteInteger: pos += 2; break;
+      case PropertyType.FourByteInteger: pos += 4; break;
+      case PropertyType.VariableByteInteger: skipVarint(); break;
+      case PropertyType.Utf8String:
+      case PropertyType.BinaryData: pos += 2 + buf.readUInt16BE(pos); break;
+      case PropertyType.Utf8StringPair:
+        pos += 2 + buf.readUInt16BE(pos);
+        pos += 2 + buf.readUInt16BE(pos);
+        break;
+    }
+  }
+  return ids;
 }
 
 function duplicate(name: string): MqttProtocolError {
@@ -170,48 +221,88 @@ export function propertiesLength(props: Properties | undefined): number {
 export function writeProperties(buf: Buffer, pos: number, props: Properties | undefined, len: number): number {
   pos = writeVarint(buf, pos, len);
   if (props === undefined || len === 0) return pos;
+  const order = (props as OrderedProperties)[PROPERTY_ORDER];
+  if (order !== undefined) return writeInOrder(buf, pos, props, order);
   for (const key in props) {
     const value = (props as Record<string, unknown>)[key];
     if (value === undefined) continue;
-    const desc = PROPERTY_BY_NAME[key]!;
-    const id = desc.id;
-    switch (desc.type) {
-      case PropertyType.Byte:
-        buf[pos++] = id;
-        buf[pos++] = value as number;
-        break;
-      case PropertyType.TwoByteInteger:
-        buf[pos++] = id;
-        pos = writeU16(buf, pos, value as number);
-        break;
-      case PropertyType.FourByteInteger:
-        buf[pos++] = id;
-        pos = writeU32(buf, pos, value as number);
-        break;
-      case PropertyType.VariableByteInteger:
-        for (const v of value as number[]) {
-          buf[pos++] = id;
-          pos = writeVarint(buf, pos, v);
-        }
-        break;
-      case PropertyType.Utf8String: {
-        buf[pos++] = id;
-        const s = value as string;
-        pos = writeUtf8(buf, pos, s, Buffer.byteLength(s, 'utf8'));
-        break;
-      }
-      case PropertyType.BinaryData:
-        buf[pos++] = id;
-        pos = writeBinary(buf, pos, value as Uint8Array);
-        break;
-      case PropertyType.Utf8StringPair:
-        for (const [k, v] of value as Array<[string, string]>) {
-          buf[pos++] = id;
-          pos = writeUtf8(buf, pos, k, Buffer.byteLength(k, 'utf8'));
-          pos = writeUtf8(buf, pos, v, Buffer.byteLength(v, 'utf8'));
-        }
-        break;
+    pos = writeValue(buf, pos, PROPERTY_BY_NAME[key]!, value);
+  }
+  return pos;
+}
+
+/**
+ * writeProperties for a block with PROPERTY_ORDER: each property where it came; what the order
+ * does not name (added since) follows in key order.
+ */
+function writeInOrder(buf: Buffer, pos: number, props: Properties, order: readonly number[]): number {
+  const values = props as Record<string, unknown>;
+  const written = new Set<string>();
+  const next: Record<string, number> = {};
+  for (const id of order) {
+    const desc = PROPERTY_BY_ID[id]!;
+    const value = values[desc.name];
+    if (value === undefined) continue;
+    if (desc.type === PropertyType.Utf8StringPair || desc.type === PropertyType.VariableByteInteger) {
+      // Repeated properties: the next one of the list.
+      const list = value as unknown[];
+      const i = next[desc.name] ?? 0;
+      if (i >= list.length) continue;
+      next[desc.name] = i + 1;
+      pos = writeValue(buf, pos, desc, [list[i]]);
+    } else if (!written.has(desc.name)) {
+      written.add(desc.name);
+      pos = writeValue(buf, pos, desc, value);
     }
+  }
+  for (const key in props) {
+    const value = values[key];
+    if (value === undefined || written.has(key)) continue;
+    const list = Array.isArray(value) ? value.slice(next[key] ?? 0) : value;
+    pos = writeValue(buf, pos, PROPERTY_BY_NAME[key]!, list);
+  }
+  return pos;
+}
+
+/** One property (every value of a repeated one), at `pos`; returns the end. */
+function writeValue(buf: Buffer, pos: number, desc: { id: number; type: PropertyType }, value: unknown): number {
+  const id = desc.id;
+  switch (desc.type) {
+    case PropertyType.Byte:
+      buf[pos++] = id;
+      buf[pos++] = value as number;
+      break;
+    case PropertyType.TwoByteInteger:
+      buf[pos++] = id;
+      pos = writeU16(buf, pos, value as number);
+      break;
+    case PropertyType.FourByteInteger:
+      buf[pos++] = id;
+      pos = writeU32(buf, pos, value as number);
+      break;
+    case PropertyType.VariableByteInteger:
+      for (const v of value as number[]) {
+        buf[pos++] = id;
+        pos = writeVarint(buf, pos, v);
+      }
+      break;
+    case PropertyType.Utf8String: {
+      buf[pos++] = id;
+      const s = value as string;
+      pos = writeUtf8(buf, pos, s, Buffer.byteLength(s, 'utf8'));
+      break;
+    }
+    case PropertyType.BinaryData:
+      buf[pos++] = id;
+      pos = writeBinary(buf, pos, value as Uint8Array);
+      break;
+    case PropertyType.Utf8StringPair:
+      for (const [k, v] of value as Array<[string, string]>) {
+        buf[pos++] = id;
+        pos = writeUtf8(buf, pos, k, Buffer.byteLength(k, 'utf8'));
+        pos = writeUtf8(buf, pos, v, Buffer.byteLength(v, 'utf8'));
+      }
+      break;
   }
   return pos;
 }

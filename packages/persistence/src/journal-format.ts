@@ -384,6 +384,7 @@ export function writeMessageOp(
   usernameBytes: number,
   qos: number,
   retain: number,
+  sourcePort = 0,
 ): number {
   const body = 32 + originBytes + usernameBytes + topicBytes + payload.length;
   buf[pos] = JournalOpCode.MESSAGE;
@@ -401,7 +402,7 @@ export function writeMessageOp(
   buf.writeUInt16BE(originBytes, p + 22);
   buf.writeUInt16BE(usernameBytes, p + 24);
   buf.writeUInt16BE(topicBytes, p + 26);
-  buf.writeUInt16BE(0, p + 28);
+  buf.writeUInt16BE(sourcePort, p + 28);
   buf[p + 30] = qos;
   buf[p + 31] = retain;
   p += 32;

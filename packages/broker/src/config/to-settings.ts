@@ -108,6 +108,7 @@ export function toBrokerSettings(config: BrokerConfig): BrokerSettings {
     clientIdPrefixes: config.clientidPrefixes,
     persistentClientExpiration: config.persistentClientExpiration > 0 ? config.persistentClientExpiration : undefined,
     checkRetainSource: config.checkRetainSource,
+    perListenerSettings: config.perListenerSettings,
     pidFile: config.pidFile,
   };
 }

@@ -107,7 +107,7 @@ export class BrokerJournal {
     const n = messageOpLength(topicBytes, m.payload.length, originBytes, usernameBytes);
     const buf = w.reserve(n);
     const expiry = m.expiresAt === 0 ? 0 : Math.floor(m.expiresAt / 1000);
-    writeMessageOp(buf, w.position, m.storeId, expiry, m.topic, topicBytes, m.payload, m.origin, originBytes, username, usernameBytes, m.qos, m.retain ? 1 : 0);
+    writeMessageOp(buf, w.position, m.storeId, expiry, m.topic, topicBytes, m.payload, m.origin, originBytes, username, usernameBytes, m.qos, m.retain ? 1 : 0, m.originListener?.port ?? 0);
     w.advance(n);
   }
 

@@ -202,7 +202,8 @@ export function messageRecord(m: StoredMessage): MsgStoreRecord {
     storeId: BigInt(m.storeId),
     expiryTime: m.expiresAt === 0 ? 0n : BigInt(Math.floor(m.expiresAt / 1000)),
     sourceMid: 0,
-    sourcePort: 0,
+    // The publisher's listener, as Mosquitto records it (check_retain_source after a restart).
+    sourcePort: m.originListener?.port ?? 0,
     sourceId: bytes(m.origin),
     sourceUsername: bytes(m.originUsername),
     topic: Buffer.from(m.topic, 'utf8'),
@@ -239,7 +240,12 @@ export function restoreState(broker: Broker, state: DbState): void {
     const expiresAt = r.expiryTime === 0n ? 0 : Number(r.expiryTime) * 1000;
     messages.set(
       r.storeId,
-      new StoredMessage(text(r.topic), r.payload, Math.min(r.qos, 2) as QoS, r.retain !== 0, fromDbProperties(r.properties), expiresAt, text(r.sourceId), r.sourceUsername ? text(r.sourceUsername) : undefined),
+      new StoredMessage(
+        text(r.topic), r.payload, Math.min(r.qos, 2) as QoS, r.retain !== 0, fromDbProperties(r.properties), expiresAt,
+        text(r.sourceId), r.sourceUsername ? text(r.sourceUsername) : undefined,
+        // Mosquitto finds the publisher's listener again by its port alone.
+        r.sourcePort !== 0 ? broker.settings.listeners.find((l) => l.port === r.sourcePort) : undefined,
+      ),
     );
   }
   for (const id of state.retained) {

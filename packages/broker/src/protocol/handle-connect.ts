@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import {
   encodePacket,
   isValidTopicName,
+  keepPropertyOrder,
   PacketType,
   ReasonCode,
   type ConnackPacket,
@@ -190,11 +191,13 @@ export function acceptConnect(conn: Connection, packet: ConnectPacket, clientId:
       const { willDelayInterval, messageExpiryInterval, ...rest } = wp;
       delay = willDelayInterval ?? 0;
       if (messageExpiryInterval !== undefined) expiresAt = Date.now() + messageExpiryInterval * 1000;
+      // Forwarded in the order they came, as Mosquitto keeps its property list.
+      keepPropertyOrder(wp, rest);
       willProps = Object.keys(rest).length > 0 ? rest : undefined;
     }
     const topic = listener.mountPoint ? listener.mountPoint + will.topic : will.topic;
     s.will = {
-      message: new StoredMessage(topic, will.payload, will.qos, will.retain, willProps, expiresAt, clientId, conn.username),
+      message: new StoredMessage(topic, will.payload, will.qos, will.retain, willProps, expiresAt, clientId, conn.username, listener),
       delay,
     };
   } else {

@@ -3,7 +3,7 @@
  * messages, then routing. QoS 2 messages are held until PUBREL, as Mosquitto does, so a
  * retransmitted PUBLISH is never delivered twice [MQTT-4.3.3-9].
  */
-import { isValidTopicName, PacketType, ReasonCode, type Properties, type PublishPacket } from '@skeeter/codec';
+import { isValidTopicName, keepPropertyOrder, PacketType, ReasonCode, type Properties, type PublishPacket } from '@skeeter/codec';
 import { StoredMessage } from '../message.js';
 import type { Connection } from './connection.js';
 import { handleControlPublish } from './handle-control.js';
@@ -42,6 +42,8 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
       return;
     }
     if (messageExpiryInterval !== undefined) expiresAt = Date.now() + messageExpiryInterval * 1000;
+    // Forwarded in the order they came (user properties between others), as Mosquitto does.
+    keepPropertyOrder(packet.properties!, rest);
     properties = Object.keys(rest).length > 0 ? rest : undefined;
   }
 
@@ -91,7 +93,7 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
       conn.debug(`Denied PUBLISH from ${conn.clientId} (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId}, '${topic}', ... (${packet.payload.length} bytes))`);
       dropReason = ReasonCode.NotAuthorized;
     } else {
-      message = new StoredMessage(event.topic, event.payload, event.qos, event.retain, event.properties, expiresAt, conn.clientId, conn.username);
+      message = new StoredMessage(event.topic, event.payload, event.qos, event.retain, event.properties, expiresAt, conn.clientId, conn.username, conn.listener);
     }
   }
 

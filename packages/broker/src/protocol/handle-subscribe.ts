@@ -58,7 +58,7 @@ export function handleSubscribe(conn: Connection, packet: SubscribePacket): void
     const now = Date.now();
     for (const { sub, messages } of retained) {
       for (const m of messages) {
-        if (m.isExpired(now)) continue;
+        if (m.isExpired(now) || !broker.retainSourceAllows(m)) continue;
         const qos = broker.settings.upgradeOutgoingQos ? sub.qos : (Math.min(m.qos, sub.qos) as QoS);
         // Retained messages sent on subscribe keep retain=1 [MQTT-3.3.1-8].
         broker.deliver(session, m, qos, true, sub.identifiers);
