@@ -8,7 +8,9 @@
  *   5.0 or a reset) with its log line, and the bridge connects again;
  * - one packet id counter numbers everything the bridge sends (SUBSCRIBE, messages), and it goes
  *   on across reconnections; a message in flight is sent again with its id and DUP, a QoS 2
- *   flow goes on with PUBREL, and a QoS 2 message the remote sends again is delivered once.
+ *   flow goes on with PUBREL, and a QoS 2 message the remote sends again is delivered once;
+ * - a message published while the bridge waits for the CONNACK (QoS 0 too) goes out after it,
+ *   and no more messages are in flight to a v5 remote than its Receive Maximum.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -219,4 +221,60 @@ for (const debian of sides) {
       }
     });
   }
+}
+
+for (const debian of sides) {
+  test(`a QoS 0 message published while the bridge waits for its CONNACK goes out after it, remapped (${sideName(debian)})`, { timeout: 30_000 }, async () => {
+    const remote = await scriptedRemote();
+    const local = await startBroker({
+      oracle: debian,
+      config: bridgeConfig(remote.port, 4, ['bridge_attempt_unsubscribe false', 'topic # out 0 local/topic/ remote/topic/', 'topic ic/+ out 0 local4/top remote4/tip']),
+    });
+    try {
+      const c = await remote.accept();
+      const connect = (await c.next(10_000))!;
+      assert.equal(connect[0], 0x10);
+      // No CONNACK yet: the bridge's socket is up, its session takes the messages.
+      const pub = await client(local.port, 'pub');
+      pub.send(m.publish(4, 'local/topic/early', 'e'), m.publish(4, 'local4/topic/x', 'f'), m.pingreq());
+      await expectPacket(pub, m.pingresp(), 'the broker has routed both');
+      c.send(m.connack(4));
+      await expectPacket(c, m.publish(4, 'remote/topic/early', 'e'), 'the first message, remapped');
+      await expectPacket(c, m.publish(4, 'remote4/tipic/x', 'f'), 'the second, with prefixes that cut a level');
+      pub.close();
+    } finally {
+      await local.stop();
+      remote.close();
+    }
+  });
+
+  // Debian's 2.0.11 lets two more go at the first PUBACK (three in flight); 2.0.20 keeps to two.
+  test(`no more QoS 1 messages in flight to a v5 remote than its Receive Maximum (${sideName(debian)})`, { timeout: 30_000, skip: debian ? 'Debian 2.0.11 lets a third message go' : undefined }, async () => {
+    const remote = await scriptedRemote();
+    const local = await startBroker({ oracle: debian, config: bridgeConfig(remote.port, 5, ['bridge_attempt_unsubscribe false', 'topic out/# out 1']) });
+    try {
+      const c = await remote.accept();
+      // Receive Maximum 2 [MQTT-3.3.4-9].
+      await acceptConnect(c, 5, m.props(m.propU16(0x21, 2)));
+      const pub = await client(local.port, 'pub');
+      for (let i = 1; i <= 4; i++) {
+        pub.send(m.publish(4, 'out/q', `m${i}`, { qos: 1, mid: i }));
+        assert.equal((await pub.next())![0], 0x40);
+      }
+      await expectPacket(c, m.publish(5, 'out/q', 'm1', { qos: 1, mid: 1 }), 'm1');
+      await expectPacket(c, m.publish(5, 'out/q', 'm2', { qos: 1, mid: 2 }), 'm2');
+      c.send(m.pingreq());
+      await expectPacket(c, m.pingresp(), 'nothing more while two are in flight');
+      c.send(m.puback(5, 1));
+      await expectPacket(c, m.publish(5, 'out/q', 'm3', { qos: 1, mid: 3 }), 'm3 once m1 is acknowledged');
+      c.send(m.pingreq());
+      await expectPacket(c, m.pingresp(), 'and no more');
+      c.send(m.puback(5, 2), m.puback(5, 3));
+      await expectPacket(c, m.publish(5, 'out/q', 'm4', { qos: 1, mid: 4 }), 'm4');
+      pub.close();
+    } finally {
+      await local.stop();
+      remote.close();
+    }
+  });
 }

@@ -105,6 +105,11 @@ export class Bridge {
   private nextRemoteId = 1;
   /** QoS 2 messages from the remote awaiting its PUBREL; kept across links (see MqttLink). */
   private readonly incomingQos2 = new Set<number>();
+  /**
+   * Flows open on the remote (QoS 1/2 PUBLISH or PUBREL not yet completed), by packet id: no
+   * more than its Receive Maximum at once [MQTT-3.3.4-9]; the rest wait in `pending`.
+   */
+  private readonly remoteFlows = new Set<number>();
 
   constructor(broker: Broker, config: BridgeConfig) {
     this.broker = broker;
@@ -229,8 +234,10 @@ export class Bridge {
   }
 
   private closeLocal(): void {
-    // The broker sends its PUBRELs again to the next local link.
+    // The broker sends its PUBRELs again to the next local link, and the messages held for the
+    // remote (QoS 0 ones are lost, as for any client that goes away).
     this.releases = new Map();
+    this.pending = [];
     const session = this.broker.sessions.get(this.localId);
     if (session) this.nextRemoteId = session.nextPacketId;
     const l = this.local;
@@ -287,14 +294,19 @@ export class Bridge {
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       // A TLS check after the handshake (bridge_require_ocsp) may have closed it already.
       if (socket.destroyed) return;
-      void this.handshake(link, version).then((ok) => {
+      // The local side opens now, as Mosquitto's bridge session takes messages (QoS 0 too) from
+      // the moment its socket exists: what arrives before the CONNACK waits in `pending`.
+      const localOpen = this.lazy || this.outTopics.length === 0 ? Promise.resolve() : this.openLocal(true);
+      void this.handshake(link, version).then(async (ok) => {
         connected = ok;
         if (!ok) {
           link.close();
           return;
         }
+        await localOpen;
+        if (link.isClosed || this.remote !== link) return;
         if (this.addressIndex % addresses.length !== 0 && !this.config.roundRobin) this.watchPrimary(link);
-        void this.onConnected(link, version);
+        this.onConnected(link, version);
       });
     });
   }
@@ -361,13 +373,17 @@ export class Bridge {
   }
 
   /** After the CONNACK: notification, remote (un)subscriptions, then the local side's messages. */
-  private async onConnected(link: MqttLink, version: ProtocolVersion): Promise<void> {
+  private onConnected(link: MqttLink, version: ProtocolVersion): void {
     const c = this.config;
     const log = this.broker.log;
     const remoteNotifications = c.notifications && !c.notificationsLocalOnly;
     // The "1" is QoS 1 even towards a remote with a lower Maximum QoS, as Debian's 2.0.11 sends it.
     if (c.notifications) {
-      if (remoteNotifications) void link.publish(this.stateTopic, Buffer.from('1'), 1, true, undefined, this.allocateRemoteId());
+      if (remoteNotifications) {
+        const id = this.allocateRemoteId();
+        this.remoteFlows.add(id);
+        void link.publish(this.stateTopic, Buffer.from('1'), 1, true, undefined, id).then(() => this.endFlow(id));
+      }
       this.publishLocalState('1');
     }
     for (const t of c.topics) {
@@ -385,18 +401,16 @@ export class Bridge {
     }
     this.remoteReady = true;
     this.lastActivity = Date.now();
+    // What waited for the CONNACK goes now, in order: the local session's PUBRELs and messages
+    // (sent again with their ids and DUP after a reconnection), then, for a lazy bridge, the
+    // retained messages.
+    for (const id of this.releases.keys()) this.sendRelease(id);
+    this.sendPending();
     if (this.lazy) {
-      // Hand over what waited, in order, then the retained messages, then watch for idleness.
-      for (const id of this.releases.keys()) this.sendRelease(id);
-      for (const m of this.pending.splice(0)) this.forwardOut(m);
       const local = this.local;
       if (local) void this.subscribeLocal(local, 0);
       this.watchIdle(link);
-      return;
     }
-    // Now the local side may hand over what it queued meanwhile (messages in flight again with
-    // their ids and DUP, PUBRELs again), then the retained messages.
-    if (this.outTopics.length > 0) await this.openLocal(true);
   }
 
   /** start_type lazy: disconnect after idle_timeout seconds without a message either way. */
@@ -469,6 +483,7 @@ export class Bridge {
 
   private onRemoteLost(wasConnected: boolean, orderly = true): void {
     this.remoteReady = false;
+    this.remoteFlows.clear();
     // Mosquitto's line when the remote ends a working link (our own stop and idle disconnects aside).
     if (wasConnected && orderly && !this.stopped && !this.idleDisconnect) this.broker.log.notice(`Client ${this.localId} closed its connection.`);
     if (wasConnected && this.config.notifications) this.publishLocalState('0');
@@ -548,21 +563,38 @@ export class Bridge {
 
   /** Local -> remote: acknowledged locally only once the remote has it. */
   private forwardOut(m: OutMessage): void {
-    const { topic, payload, retain, done } = m;
-    if (!this.remoteReady) {
-      // Not connected: a lazy bridge holds the message; otherwise the local link is closed
-      // and the local session keeps it.
-      if (this.lazy) {
-        this.pending.push(m);
-        this.checkBacklog();
-      }
+    if (!this.remoteReady || this.pending.length > 0) {
+      // Before the CONNACK (or, lazy, while disconnected), or behind messages waiting for room
+      // on the remote: it waits, in order.
+      this.pending.push(m);
+      if (this.lazy && !this.remoteReady) this.checkBacklog();
+      else if (this.remoteReady) this.sendPending();
       return;
     }
+    if (!this.send(m)) this.pending.push(m);
+  }
+
+  /** Sends what waits in `pending` while the remote has room. */
+  private sendPending(): void {
+    while (this.remoteReady && this.pending.length > 0) {
+      if (!this.send(this.pending[0]!)) return;
+      this.pending.shift();
+    }
+  }
+
+  /** A remote flow ended: room for what waits. */
+  private endFlow(id: number): void {
+    if (this.remoteFlows.delete(id) && this.pending.length > 0) this.sendPending();
+  }
+
+  /** Sends one message to the remote; false (nothing done) when its Receive Maximum is reached. */
+  private send(m: OutMessage): boolean {
+    const { topic, payload, retain, done } = m;
     const remote = this.remote;
     const mapped = mapTopic(topic, this.outTopics, 'out');
     if (mapped === undefined) {
       done();
-      return;
+      return true;
     }
     // bridge_max_packet_size: a PUBLISH the remote could not take is dropped, as Mosquitto's
     // bridge drops oversize packets (it never sends them).
@@ -573,12 +605,15 @@ export class Bridge {
     if (max > 0 && size + varintBytes(size) > max) {
       this.broker.log.notice(`Dropping too large outgoing PUBLISH for ${this.localId} (${size} bytes)`);
       done();
-      return;
+      return true;
     }
     // Without a remote the message stays unacknowledged: the local session resends it later.
-    if (!remote || remote.isClosed) return;
+    if (!remote || remote.isClosed) return true;
+    const quota = this.remoteReceiveMaximum;
+    if (qos > 0 && quota !== undefined && this.remoteFlows.size >= quota && !this.remoteFlows.has(m.packetId)) return false;
     this.lastActivity = Date.now();
     this.outstanding++;
+    if (qos > 0) this.remoteFlows.add(m.packetId);
     if (this.lazy && qos > 0) this.unacked.push(m);
     // The local session's packet id goes to the remote too: after a restart (or a new link) the
     // session sends the message again under the same id, so a remote holding the session knows it.
@@ -589,7 +624,10 @@ export class Bridge {
       if (m.qos === 2 && qos < 2) this.lowered.add(m.packetId);
       // PUBACK, or PUBREC once the remote's PUBREC came (the remote now owns the message).
       done();
+      // A QoS 2 flow stays open on the remote until its PUBCOMP.
+      if (qos === 1) this.endFlow(m.packetId);
     });
+    return true;
   }
 
   /** A local PUBREL: relayed to the remote, PUBCOMP locally once the remote's PUBCOMP comes. */
@@ -606,6 +644,7 @@ export class Bridge {
     const remote = this.remote;
     if (!remote || remote.isClosed) return;
     this.outstanding++;
+    this.remoteFlows.add(id);
     const releases = this.releases;
     void remote.release(id).then(() => {
       this.outstanding--;
@@ -613,6 +652,7 @@ export class Bridge {
       const complete = releases.get(id);
       releases.delete(id);
       complete?.();
+      this.endFlow(id);
     });
   }
 
