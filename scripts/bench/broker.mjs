@@ -6,13 +6,15 @@
 //
 // Options: --quick, --rounds N, --measure-ms MS, --warm-ms MS, --idle N, --retained N,
 //          --only a,b (scenario ids), --brokers skeeter,mosquitto,aedes, --profile DIR,
-//          --inflight N (publisher's QoS 1/2 window, default 32)
+//          --inflight N (publisher's QoS 1/2 window, default 32),
+//          --base DIR (also run skeeter as built in DIR, e.g. a worktree of main before a change:
+//          adds the broker `base` and a skeeter/base column)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BROKERS, startBroker, stopBroker, unavailable } from './broker/brokers.mjs';
+import { BROKERS, setBaseRoot, startBroker, stopBroker, unavailable } from './broker/brokers.mjs';
 import { formatProfile, summariseProfiles } from './broker/profile.mjs';
 import { fanIn, fanOut0, fanOutAcked, idle, latency, retained, wildcard } from './broker/scenarios.mjs';
 
@@ -28,6 +30,7 @@ const { values: opts } = parseArgs({
     brokers: { type: 'string' },
     profile: { type: 'string' },
     inflight: { type: 'string' },
+    base: { type: 'string' },
   },
   // run-all.mjs passes the same arguments to every benchmark; ignore ones meant for others.
   strict: false,
@@ -69,7 +72,8 @@ const SCENARIOS = [
 ];
 
 const only = opts.only ? new Set(opts.only.split(',')) : undefined;
-const wanted = opts.brokers ? opts.brokers.split(',') : BROKERS;
+if (opts.base) setBaseRoot(resolve(opts.base));
+const wanted = opts.brokers ? opts.brokers.split(',') : opts.base ? [...BROKERS, 'base'] : BROKERS;
 const brokers = [];
 for (const kind of wanted) {
   const why = unavailable(kind);
@@ -180,7 +184,11 @@ const EFFICIENCY_ROWS = ['fanin', 'fanout0', 'fanout1', 'fanout2', 'wildcard'].m
   label: `${ROWS.find((r) => r.id === id).label.split(',')[0]}, per broker CPU-s`,
 }));
 
-const header = ['scenario', ...brokers, ...(brokers.includes('skeeter') && brokers.includes('mosquitto') ? ['skeeter/mosquitto'] : [])];
+const ratios = [
+  ['skeeter', 'mosquitto'],
+  ['skeeter', 'base'],
+].filter(([a, b]) => brokers.includes(a) && brokers.includes(b));
+const header = ['scenario', ...brokers, ...ratios.map(([a, b]) => `${a}/${b}`)];
 const table = [];
 for (const row of [...ROWS, ...EFFICIENCY_ROWS]) {
   const per = results[row.id];
@@ -188,15 +196,15 @@ for (const row of [...ROWS, ...EFFICIENCY_ROWS]) {
   const med = {};
   for (const kind of brokers) med[kind] = per[kind] ? (row.max ? Math.max(...per[kind]) : median(per[kind])) : undefined;
   const cells = [row.label, ...brokers.map((k) => fmt(med[k], row))];
-  if (header.length > brokers.length + 1) {
-    const ratio = med.skeeter / med.mosquitto;
+  for (const [a, b] of ratios) {
+    const ratio = med[a] / med[b];
     cells.push(row.max || !Number.isFinite(ratio) ? '' : `${ratio.toFixed(2)}x`);
   }
   table.push(cells);
 }
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
 const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-console.log(`\nMedians of ${ctx.rounds} round(s); ratio = skeeter / mosquitto (for "lower=better" rows below 1 is better).\n`);
+console.log(`\nMedians of ${ctx.rounds} round(s); ratio = skeeter / mosquitto${brokers.includes('base') ? ' and skeeter / base (--base ' + opts.base + ')' : ''} (for "lower=better" rows below 1 is better).\n`);
 console.log(line(header));
 console.log(`| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : '-'.repeat(w - 1) + ':')).join(' | ')} |`);
 for (const r of table) console.log(line(r));

@@ -18,9 +18,22 @@ const AEDES_ENTRY = join(root, 'test/node_modules/aedes/aedes.js');
 
 export const BROKERS = ['skeeter', 'mosquitto', 'aedes'];
 
+/**
+ * `--base DIR` adds the broker kind `base`: skeeter as built in another checkout (a git worktree
+ * of an older commit), run the same way, so a change is measured against what came before in
+ * the same run instead of across two noisy runs.
+ */
+let baseRoot;
+export function setBaseRoot(dir) {
+  baseRoot = dir;
+}
+const launcher = (r) => join(r, 'scripts/bin/mosquitto');
+const entry = (r) => join(r, 'packages/cli/dist/src/bin/mosquitto.js');
+
 /** Why a broker cannot run here, or undefined when it can. */
 export function unavailable(kind) {
   if (kind === 'skeeter' && !existsSync(SKEETER_ENTRY)) return 'not built (npx tsc -b)';
+  if (kind === 'base' && (baseRoot === undefined || !existsSync(entry(baseRoot)))) return `no built checkout at --base ${baseRoot ?? '(not given)'}`;
   if (kind === 'mosquitto' && !existsSync(MOSQUITTO)) return `${MOSQUITTO} not installed`;
   if (kind === 'aedes' && !existsSync(AEDES_ENTRY)) return 'test/node_modules/aedes missing';
   return undefined;
@@ -52,7 +65,7 @@ export async function startBroker(kind, { profileDir } = {}) {
   } else {
     const conf = join(dir, 'mosquitto.conf');
     writeFileSync(conf, configText(port));
-    argv = [kind === 'skeeter' ? SKEETER_LAUNCHER : MOSQUITTO, '-c', conf];
+    argv = [kind === 'skeeter' ? SKEETER_LAUNCHER : kind === 'base' ? launcher(baseRoot) : MOSQUITTO, '-c', conf];
     if (kind === 'skeeter' && profileDir) {
       // Node 20 refuses --cpu-prof in NODE_OPTIONS, so run what the launcher would exec
       // (`node <entry> "$@"`) with the flag on the command line instead.
